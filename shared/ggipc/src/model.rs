@@ -214,7 +214,11 @@ pub struct PublishToIoTCoreRequest {
     /// QoS.
     pub qos: Qos,
     /// Payload bytes.
-    #[serde(with = "blob::option", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        with = "blob::option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub payload: Option<Vec<u8>>,
     /// Retain flag.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -226,7 +230,11 @@ pub struct PublishToIoTCoreRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message_expiry_interval_seconds: Option<i64>,
     /// MQTT 5 correlation data.
-    #[serde(with = "blob::option", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        with = "blob::option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub correlation_data: Option<Vec<u8>>,
     /// MQTT 5 response topic.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -253,7 +261,11 @@ pub struct MqttMessage {
     /// The concrete topic.
     pub topic_name: String,
     /// Payload bytes.
-    #[serde(with = "blob::option", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        with = "blob::option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub payload: Option<Vec<u8>>,
     /// Retain flag.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -378,7 +390,11 @@ pub struct SecretValue {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret_string: Option<String>,
     /// Binary secret.
-    #[serde(with = "blob::option", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        with = "blob::option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub secret_binary: Option<Vec<u8>>,
 }
 

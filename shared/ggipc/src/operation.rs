@@ -80,7 +80,11 @@ operation!(
     stream ConfigurationUpdateEvents = "aws.greengrass#ConfigurationUpdateEvents"
 );
 operation!(UpdateState, UpdateStateRequest, Empty);
-operation!(GetSecretValue, GetSecretValueRequest, GetSecretValueResponse);
+operation!(
+    GetSecretValue,
+    GetSecretValueRequest,
+    GetSecretValueResponse
+);
 operation!(
     SubscribeToComponentUpdates,
     Empty,

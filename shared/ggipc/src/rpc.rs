@@ -166,7 +166,13 @@ impl RpcMessage {
         for header in message.headers() {
             let name = header.name().as_str();
             let int32 = header.value().as_int32().ok();
-            let text = || header.value().as_string().ok().map(|s| s.as_str().to_owned());
+            let text = || {
+                header
+                    .value()
+                    .as_string()
+                    .ok()
+                    .map(|s| s.as_str().to_owned())
+            };
             if name.eq_ignore_ascii_case(H_MESSAGE_TYPE) {
                 message_type = int32;
             } else if name.eq_ignore_ascii_case(H_MESSAGE_FLAGS) {

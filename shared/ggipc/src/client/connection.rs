@@ -4,7 +4,9 @@
 use super::streams::{Outgoing, Slot, StreamTable};
 use crate::error::IpcError;
 use crate::frame::{encode, read_frame};
-use crate::rpc::{FLAG_CONNECTION_ACCEPTED, FLAG_TERMINATE_STREAM, MessageType, PROTOCOL_VERSION, RpcMessage};
+use crate::rpc::{
+    FLAG_CONNECTION_ACCEPTED, FLAG_TERMINATE_STREAM, MessageType, PROTOCOL_VERSION, RpcMessage,
+};
 use bytes::Bytes;
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -185,7 +185,10 @@ impl StreamTable {
                 if let Some(reply) = first {
                     let _ = reply.send(into_result(msg));
                 } else if is_error {
-                    tracing::warn!(stream_id = id, "The server refused to reopen a subscription.");
+                    tracing::warn!(
+                        stream_id = id,
+                        "The server refused to reopen a subscription."
+                    );
                 }
                 if ends {
                     inner.subscriptions.remove(&key);
@@ -207,7 +210,10 @@ impl StreamTable {
                     if let Some(sub) = inner.subscriptions.get(&key) {
                         if sub.events.try_send(msg).is_err() {
                             self.dropped_events.fetch_add(1, Ordering::Relaxed);
-                            tracing::warn!(stream_id = id, "Subscriber is not keeping up; event dropped.");
+                            tracing::warn!(
+                                stream_id = id,
+                                "Subscriber is not keeping up; event dropped."
+                            );
                         }
                     }
                 }

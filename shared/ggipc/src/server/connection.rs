@@ -32,6 +32,7 @@ pub(super) async fn serve<H: Handler>(
     handler: Arc<H>,
     limits: ServerLimits,
     stats: Arc<ServerStats>,
+    mut stop: watch::Receiver<bool>,
 ) {
     let (mut rd, mut wr) = stream.into_split();
     let (tx, mut rx) = mpsc::channel::<RpcMessage>(limits.write_queue);
@@ -69,7 +70,11 @@ pub(super) async fn serve<H: Handler>(
         stats: stats.clone(),
     };
     let reason = loop {
-        let frame = match read_frame(&mut rd, limits.max_frame_bytes).await {
+        let next = tokio::select! {
+            next = read_frame(&mut rd, limits.max_frame_bytes) => next,
+            _ = stop.wait_for(|stopped| *stopped) => break None,
+        };
+        let frame = match next {
             Ok(Some(frame)) => frame,
             Ok(None) => break None,
             Err(FrameError::Io(e)) => break Some(format!("socket error: {e}")),
@@ -112,9 +117,12 @@ async fn handshake<H: Handler>(
     handler: &H,
     limits: &ServerLimits,
 ) -> Result<Arc<str>, String> {
-    let first = tokio::time::timeout(limits.handshake_timeout, read_frame(rd, limits.max_frame_bytes))
-        .await
-        .map_err(|_| "no CONNECT before the handshake timeout".to_owned())?;
+    let first = tokio::time::timeout(
+        limits.handshake_timeout,
+        read_frame(rd, limits.max_frame_bytes),
+    )
+    .await
+    .map_err(|_| "no CONNECT before the handshake timeout".to_owned())?;
     let frame = match first {
         Ok(Some(frame)) => frame,
         Ok(None) => return Err("closed before CONNECT".into()),
@@ -126,7 +134,9 @@ async fn handshake<H: Handler>(
         return Err(protocol_error(tx, CONNECT_REQUIRED).await);
     }
     let reject = |why: String| async move {
-        let _ = tx.send(RpcMessage::new(MessageType::ConnectAck, 0, 0)).await;
+        let _ = tx
+            .send(RpcMessage::new(MessageType::ConnectAck, 0, 0))
+            .await;
         Err(why)
     };
     if msg.version.as_deref() != Some(PROTOCOL_VERSION) {
@@ -134,13 +144,21 @@ async fn handshake<H: Handler>(
     }
     let token = serde_json::from_slice::<serde_json::Value>(&msg.payload)
         .ok()
-        .and_then(|v| v.get("authToken").and_then(|t| t.as_str()).map(str::to_owned));
+        .and_then(|v| {
+            v.get("authToken")
+                .and_then(|t| t.as_str())
+                .map(str::to_owned)
+        });
     let Some(component) = token.as_deref().and_then(|t| handler.authenticate(t)) else {
         return reject("unknown or missing authToken".into()).await;
     };
-    tx.send(RpcMessage::new(MessageType::ConnectAck, FLAG_CONNECTION_ACCEPTED, 0))
-        .await
-        .map_err(|_| "writer gone".to_owned())?;
+    tx.send(RpcMessage::new(
+        MessageType::ConnectAck,
+        FLAG_CONNECTION_ACCEPTED,
+        0,
+    ))
+    .await
+    .map_err(|_| "writer gone".to_owned())?;
     Ok(component)
 }
 
@@ -210,8 +228,11 @@ impl<H: Handler> Connection<H> {
         };
         if msg.message_type != MessageType::ApplicationMessage {
             return Outcome::Close(
-                protocol_error(&self.tx, "a new stream must start with an APPLICATION_MESSAGE")
-                    .await,
+                protocol_error(
+                    &self.tx,
+                    "a new stream must start with an APPLICATION_MESSAGE",
+                )
+                .await,
             );
         }
         self.last_id = msg.stream_id;

@@ -128,17 +128,33 @@ impl Server {
         self.stats.clone()
     }
 
-    /// Accepts connections until the task is dropped; each runs on its own task so a broken
-    /// client never affects another.
+    /// Accepts connections forever; each runs on its own task so a broken client never
+    /// affects another.
     pub async fn serve<H: Handler>(self, handler: Arc<H>) {
+        self.serve_until(handler, std::future::pending()).await
+    }
+
+    /// Accepts connections until `stop` resolves, then closes every open connection.
+    pub async fn serve_until<H: Handler>(
+        self,
+        handler: Arc<H>,
+        stop: impl Future<Output = ()> + Send,
+    ) {
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        tokio::pin!(stop);
         loop {
-            match self.listener.accept().await {
+            let accepted = tokio::select! {
+                _ = &mut stop => break,
+                accepted = self.listener.accept() => accepted,
+            };
+            match accepted {
                 Ok((stream, _)) => {
                     ServerStats::bump(&self.stats.connections);
                     let handler = handler.clone();
                     let limits = self.limits.clone();
                     let stats = self.stats.clone();
-                    tokio::spawn(connection::serve(stream, handler, limits, stats));
+                    let stop = stop_rx.clone();
+                    tokio::spawn(connection::serve(stream, handler, limits, stats, stop));
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "IPC accept failed.");
@@ -146,5 +162,7 @@ impl Server {
                 }
             }
         }
+        let _ = stop_tx.send(true);
+        let _ = std::fs::remove_file(&self.path);
     }
 }

@@ -97,7 +97,11 @@ impl EventSink {
             Err(mpsc::error::TrySendError::Full(_)) => {
                 let n = self.state.dropped.fetch_add(1, Ordering::Relaxed) + 1;
                 if n.is_power_of_two() {
-                    tracing::warn!(stream_id = self.stream_id, dropped = n, "IPC client is not reading; events dropped.");
+                    tracing::warn!(
+                        stream_id = self.stream_id,
+                        dropped = n,
+                        "IPC client is not reading; events dropped."
+                    );
                 }
                 false
             }

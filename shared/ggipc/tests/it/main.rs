@@ -1,0 +1,7 @@
+//! ggipc integration tests: golden frames from the protocol reference, codec edge cases, and the
+//! client against the server over a real Unix socket.
+
+mod client_server;
+mod codec;
+mod golden;
+mod support;
