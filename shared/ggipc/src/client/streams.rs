@@ -111,11 +111,11 @@ impl StreamTable {
 
     pub(crate) fn register(&self, id: i32, slot: Slot) {
         let mut inner = self.lock();
-        if let Slot::Stream { key, .. } = &slot {
-            if let Some(sub) = inner.subscriptions.get_mut(key) {
-                sub.stream_id = Some(id);
-                sub.opened = true;
-            }
+        if let Slot::Stream { key, .. } = &slot
+            && let Some(sub) = inner.subscriptions.get_mut(key)
+        {
+            sub.stream_id = Some(id);
+            sub.opened = true;
         }
         inner.streams.insert(id, slot);
     }
@@ -206,16 +206,15 @@ impl StreamTable {
             Slot::Stream { key, first, .. } => {
                 let ends = is_error || msg.terminates();
                 let has_event = is_error || !msg.payload.is_empty();
-                if has_event {
-                    if let Some(sub) = inner.subscriptions.get(&key) {
-                        if sub.events.try_send(msg).is_err() {
-                            self.dropped_events.fetch_add(1, Ordering::Relaxed);
-                            tracing::warn!(
-                                stream_id = id,
-                                "Subscriber is not keeping up; event dropped."
-                            );
-                        }
-                    }
+                if has_event
+                    && let Some(sub) = inner.subscriptions.get(&key)
+                    && sub.events.try_send(msg).is_err()
+                {
+                    self.dropped_events.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(
+                        stream_id = id,
+                        "Subscriber is not keeping up; event dropped."
+                    );
                 }
                 if ends {
                     inner.subscriptions.remove(&key);

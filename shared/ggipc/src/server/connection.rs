@@ -252,8 +252,10 @@ impl<H: Handler> Connection<H> {
             self.streams.remove(&id);
             return Outcome::Continue;
         };
-        if let Some(model) = &msg.model_type {
-            if *model != request_shape(&short) {
+        if let Some(model) = &msg.model_type
+            && *model != request_shape(&short)
+        {
+            {
                 let err = IpcError::modelled(
                     crate::ErrorKind::InvalidArgumentsError,
                     format!(
