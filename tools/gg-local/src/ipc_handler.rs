@@ -58,8 +58,8 @@ pub struct Services {
     pub updates: ComponentUpdates,
     /// Where UpdateState goes.
     pub state_reports: tokio::sync::mpsc::Sender<StateReport>,
-    /// Deployments and listings for the CLI.
-    pub control: Option<Arc<dyn ControlPlane>>,
+    /// Deployments and listings for the CLI; set once the runtime exists.
+    pub control: std::sync::OnceLock<Arc<dyn ControlPlane>>,
 }
 
 impl std::fmt::Debug for Services {
@@ -229,7 +229,7 @@ async fn dispatch(s: &Services, call: Call) -> Result<Reply, IpcError> {
             Ok(Reply::Unary(json!({})))
         }
         "ListComponents" | "CreateLocalDeployment" if &*me == CLI_PRINCIPAL => {
-            let Some(control) = &s.control else {
+            let Some(control) = s.control.get() else {
                 return Err(service_error("no deployment control in this runtime"));
             };
             if op == "ListComponents" {

@@ -1,1 +1,26 @@
-fn main() {}
+//! gg-local: wires the CLI to its commands.
+
+use clap::Parser;
+use gg_local::cli::args::{Cli, Command};
+use gg_local::cli::{client_commands as cmd, run};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match Cli::parse().command {
+        Command::Run(args) => run::run(args).await,
+        Command::Deploy { root, document } => cmd::deploy(&root, &document).await,
+        Command::Status { root, json } => cmd::status(&root, json).await,
+        Command::Logs { root, component, follow } => cmd::logs(&root, &component, follow).await,
+        Command::Pub { root, topic, message } => cmd::publish(&root, &topic, &message).await,
+        Command::Sub { root, filter, count, timeout_secs } => {
+            cmd::subscribe(&root, &filter, count, timeout_secs).await
+        }
+    }
+}
