@@ -1,1 +1,5 @@
-fn main() {}
+//! Entry point: the kit does configuration, IPC, state and signals.
+
+fn main() -> std::process::ExitCode {
+    component_kit::main(example_sensor::ExampleSensorComponent)
+}

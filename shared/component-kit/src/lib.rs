@@ -1,1 +1,86 @@
-//! placeholder
+//! The component kit: everything a Greengrass component shares except its own work.
+//! Configuration from GetConfiguration and its updates (lenient numbers, unknown keys warned,
+//! errors naming the key), UpdateState, SIGTERM shutdown within the grace period, tracing in
+//! one line per event, and metrics published to CloudWatch through `aws.greengrass.Cloudwatch`.
+//!
+//! A component implements [`Component`] and hands it to [`main`]:
+//!
+//! ```no_run
+//! use component_kit::{Component, ConfigError, Ctx, lenient};
+//! use serde::Deserialize;
+//! use tokio_util::sync::CancellationToken;
+//!
+//! /// The sensor's configuration (recipe `DefaultConfiguration`).
+//! #[derive(Debug, Clone, Deserialize)]
+//! #[serde(default, rename_all = "camelCase")]
+//! struct SensorConfig {
+//!     /// Poll period in milliseconds (default 1000, at least 10).
+//!     #[serde(deserialize_with = "lenient::u64")]
+//!     poll_interval_ms: u64,
+//! }
+//!
+//! impl Default for SensorConfig {
+//!     fn default() -> Self {
+//!         Self { poll_interval_ms: 1000 }
+//!     }
+//! }
+//!
+//! struct Sensor;
+//!
+//! impl Component for Sensor {
+//!     const NAME: &'static str = "com.example.Sensor";
+//!     type Config = SensorConfig;
+//!     type Validated = SensorConfig;
+//!
+//!     fn validate(config: SensorConfig) -> Result<SensorConfig, ConfigError> {
+//!         if config.poll_interval_ms < 10 {
+//!             return Err(ConfigError::new("pollIntervalMs", "must be at least 10"));
+//!         }
+//!         Ok(config)
+//!     }
+//!
+//!     async fn run(&self, config: SensorConfig, ctx: Ctx, shutdown: CancellationToken) -> anyhow::Result<()> {
+//!         let polled = ctx.metrics().counter(component_kit::metrics::names::RECEIVED_TOTAL);
+//!         let mut tick = tokio::time::interval(std::time::Duration::from_millis(config.poll_interval_ms));
+//!         loop {
+//!             tokio::select! {
+//!                 biased;
+//!                 () = shutdown.cancelled() => return Ok(()),
+//!                 _ = tick.tick() => polled.inc(),
+//!             }
+//!         }
+//!     }
+//! }
+//!
+//! fn main() -> std::process::ExitCode {
+//!     component_kit::main(Sensor)
+//! }
+//! ```
+#![warn(missing_docs)]
+
+pub mod cloudwatch;
+mod component;
+pub mod config;
+mod ctx;
+mod error;
+mod harness;
+pub mod lenient;
+pub mod logging;
+pub mod metrics;
+pub mod settings;
+mod signals;
+mod supervisor;
+pub mod timestamp;
+
+pub use cloudwatch::{CLOUDWATCH_METRIC_TOPIC, METRIC_NAMESPACE};
+pub use component::Component;
+pub use config::ConfigError;
+pub use ctx::Ctx;
+pub use error::{Exit, HarnessError};
+pub use harness::{
+    DEFAULT_SHUTDOWN_GRACE, DEFAULT_UPDATE_DEBOUNCE, Harness, SHUTDOWN_GRACE_ENV, main, run,
+};
+pub use metrics::{Counter, Gauge, Metrics, Unit};
+pub use settings::KitSettings;
+pub use signals::shutdown_signal;
+pub use tokio_util::sync::CancellationToken;

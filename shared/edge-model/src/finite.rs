@@ -9,10 +9,6 @@ use serde::ser::{Error as _, SerializeMap as _};
 use serde::{Serialize, Serializer};
 
 /// Writes `value`, or fails if it is NaN or infinite.
-#[expect(
-    clippy::trivially_copy_pass_by_ref,
-    reason = "the signature serde's serialize_with expects"
-)]
 pub(crate) fn serialize<S: Serializer>(value: &f64, serializer: S) -> Result<S::Ok, S::Error> {
     if value.is_finite() {
         serializer.serialize_f64(*value)

@@ -122,6 +122,9 @@ mod tests {
     fn kind_tags_refuse_other_kinds() {
         assert!(serde_json::from_str::<ReadingsTag>("\"readings\"").is_ok());
         assert!(serde_json::from_str::<ReadingsTag>("\"alarm\"").is_err());
-        assert_eq!(serde_json::to_string(&StatusTag::Status).unwrap(), "\"status\"");
+        assert_eq!(
+            serde_json::to_string(&StatusTag::Status).unwrap(),
+            "\"status\""
+        );
     }
 }

@@ -1,0 +1,3 @@
+//! The one integration test binary of gg-local; each module covers one part of the runtime.
+
+mod lifecycle;
