@@ -24,7 +24,7 @@ pub async fn shutdown_signal() {
         }
     };
     tokio::select! {
-        () = term => tracing::info!(signal = "SIGTERM", "Shutting down."),
-        () = int => tracing::info!(signal = "SIGINT", "Shutting down."),
+        () = term => tracing::info!(signal = %"SIGTERM", "Shutting down."),
+        () = int => tracing::info!(signal = %"SIGINT", "Shutting down."),
     }
 }

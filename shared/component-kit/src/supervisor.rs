@@ -115,7 +115,12 @@ impl<C: Component> Supervisor<C> {
                     }
                 },
                 () = sleep_until(resubscribe_at) => {
-                    match self.setup.ipc.subscribe_to_configuration_update(None, &[]).await {
+                    let subscribe = self.setup.ipc.subscribe_to_configuration_update(None, &[]);
+                    // On shutdown, drop the call: the next turn of the loop stops the component.
+                    let Some(result) = self.setup.root.run_until_cancelled(subscribe).await else {
+                        continue;
+                    };
+                    match result {
                         Ok(sub) => {
                             tracing::info!("Resubscribed to configuration updates.");
                             updates = Some(sub);
@@ -133,7 +138,11 @@ impl<C: Component> Supervisor<C> {
                 }
                 () = sleep_until(reload_at) => {
                     reload_at = None;
-                    match self.setup.ipc.get_configuration(None, &[]).await {
+                    let read = self.setup.ipc.get_configuration(None, &[]);
+                    let Some(result) = self.setup.root.run_until_cancelled(read).await else {
+                        continue;
+                    };
+                    match result {
                         Ok(resp) => self.apply(&resp.value).await?,
                         Err(e) => {
                             tracing::warn!(error = %e, "Could not read the updated configuration; retrying.");

@@ -107,15 +107,20 @@ impl IpcClient {
         let (events_tx, events_rx) = mpsc::channel(SUBSCRIPTION_BUFFER);
         let key = self.table.new_subscription(request.clone(), events_tx);
         let (tx, rx) = oneshot::channel();
-        self.send(Outgoing::Open {
-            request,
-            slot: Slot::Stream {
-                key,
-                first: Some(tx),
-                awaiting_response: true,
-            },
-        })
-        .await?;
+        let opened = self
+            .send(Outgoing::Open {
+                request,
+                slot: Slot::Stream {
+                    key,
+                    first: Some(tx),
+                    awaiting_response: true,
+                },
+            })
+            .await;
+        if let Err(e) = opened {
+            self.table.forget_subscription(key);
+            return Err(e);
+        }
         match self.await_reply(rx).await {
             Ok(_) => Ok(Subscription::new(
                 key,
