@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond the Rust toolchain, idempotently:
 #   * Debian packages: mosquitto, mosquitto-clients (the IoT Core stand-in) and openssl (test PKI);
-#   * .peers/: a Python venv with tests/requirements.txt (AWS's IPC client, pytest).
+#   * .peers/: a Python venv with tests/requirements.txt (AWS's IPC client, pytest), rebuilt when
+#     that file changes (its hash is stamped in .peers/.requirements.sha256).
 # Safe to run again: it does nothing when everything is already in place.
 set -euo pipefail
 
@@ -12,6 +13,19 @@ stamp="$venv/.requirements.sha256"
 
 say() { printf '[setup-test-env] %s\n' "$*"; }
 
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+apt_updated=""
+apt_install() {
+    if [[ -z "$apt_updated" ]]; then
+        say "apt-get update"
+        $sudo apt-get update -qq
+        apt_updated=1
+    fi
+    say "apt-get install $*"
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
 # --- Debian packages --------------------------------------------------------------------------
 missing=()
 for pkg in mosquitto mosquitto-clients openssl; do
@@ -20,32 +34,27 @@ for pkg in mosquitto mosquitto-clients openssl; do
     fi
 done
 if ((${#missing[@]})); then
-    sudo=""
-    if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
-    say "installing Debian packages: ${missing[*]}"
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    apt_install "${missing[@]}"
 else
     say "Debian packages present: mosquitto mosquitto-clients openssl"
 fi
-# The Debian package enables a system broker on 1883; the tests start their own, so leave it be.
+# The tests start their own brokers on free loopback ports; no system broker is needed.
 
 # --- Python venv ------------------------------------------------------------------------------
 want=$(sha256sum "$reqs" | cut -d' ' -f1)
 have=$(cat "$stamp" 2>/dev/null || true)
-if [[ "$want" == "$have" ]] && "$venv/bin/python" -c 'import awsiot.greengrasscoreipc.clientv2, pytest' 2>/dev/null; then
+if [[ "$want" == "$have" ]] &&
+    "$venv/bin/python" -c 'import awsiot.greengrasscoreipc.clientv2, pytest' 2>/dev/null; then
     say ".peers venv up to date ($("$venv/bin/python" --version 2>&1))"
     exit 0
 fi
 
 python=${PYTHON:-python3}
-say "creating .peers venv with $($python --version 2>&1) from tests/requirements.txt"
+say "creating .peers venv with $("$python" --version 2>&1) from tests/requirements.txt"
 rm -rf "$venv"
 if ! "$python" -m venv "$venv" 2>/dev/null; then
-    # Debian's own python3 needs python3-venv for ensurepip.
-    say "python3 -m venv failed; installing python3-venv"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+    say "'$python -m venv' failed; Debian's python3 needs python3-venv"
+    apt_install python3-venv
     rm -rf "$venv"
     "$python" -m venv "$venv"
 fi

@@ -42,13 +42,16 @@ pub struct ExampleSensor {
 
 /// Checks ranges; names the key on error.
 pub fn validate(config: ExampleSensorConfig) -> Result<ExampleSensor, ConfigError> {
-    let device = DeviceId::new(config.device_id)
-        .map_err(|e| ConfigError::new("deviceId", e.to_string()))?;
+    let device =
+        DeviceId::new(config.device_id).map_err(|e| ConfigError::new("deviceId", e.to_string()))?;
     if config.sample_interval_ms < Duration::from_millis(10) {
         return Err(ConfigError::new("sampleIntervalMs", "must be at least 10"));
     }
     if !config.base_temperature_c.is_finite() {
-        return Err(ConfigError::new("baseTemperatureC", "must be a finite number"));
+        return Err(ConfigError::new(
+            "baseTemperatureC",
+            "must be a finite number",
+        ));
     }
     Ok(ExampleSensor {
         device,

@@ -13,7 +13,11 @@ fn now_ms() -> i64 {
 }
 
 /// Samples until cancelled.
-pub async fn sample(cfg: ExampleSensor, ctx: Ctx, shutdown: CancellationToken) -> anyhow::Result<()> {
+pub async fn sample(
+    cfg: ExampleSensor,
+    ctx: Ctx,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
     let topic = Topic::readings_raw(&cfg.device);
     let gateway = GatewayId::new(ctx.thing_name())?;
     let mut batches = BatchBuilder::new(gateway, cfg.device.clone(), 0);
@@ -33,8 +37,20 @@ pub async fn sample(cfg: ExampleSensor, ctx: Ctx, shutdown: CancellationToken) -
         let phase = n as f64 / 10.0;
         let source = |point: &str| Source::new(cfg.device.clone(), point);
         let readings = [
-            Reading::new(source("temperature"), cfg.base_temperature_c + 2.0 * phase.sin(), Quality::Good, t).with_unit("degC"),
-            Reading::new(source("vibration"), 0.8 + 0.1 * (phase * 3.0).cos(), Quality::Good, t).with_unit("mm/s"),
+            Reading::new(
+                source("temperature"),
+                cfg.base_temperature_c + 2.0 * phase.sin(),
+                Quality::Good,
+                t,
+            )
+            .with_unit("degC"),
+            Reading::new(
+                source("vibration"),
+                0.8 + 0.1 * (phase * 3.0).cos(),
+                Quality::Good,
+                t,
+            )
+            .with_unit("mm/s"),
             Reading::new(source("running"), true, Quality::Good, t),
             Reading::new(source("cycles"), n as i64, Quality::Good, t),
         ];

@@ -29,8 +29,9 @@ pub trait ControlPlane: Send + Sync + 'static {
 /// Boxed future types used by [`ControlPlane`].
 pub mod futures_lite {
     /// Result of a deployment request.
-    pub type BoxedResult =
-        std::pin::Pin<Box<dyn std::future::Future<Output = Result<serde_json::Value, String>> + Send>>;
+    pub type BoxedResult = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<serde_json::Value, String>> + Send>,
+    >;
 }
 
 /// A component's reported state, forwarded to the supervisor.
@@ -117,7 +118,13 @@ fn authorize(
     {
         Ok(())
     } else {
-        tracing::warn!(component, service, operation, resource, "Denied an IPC call.");
+        tracing::warn!(
+            component,
+            service,
+            operation,
+            resource,
+            "Denied an IPC call."
+        );
         Err(unauthorized(component, service, &operation, resource))
     }
 }
@@ -150,7 +157,10 @@ async fn dispatch(s: &Services, call: Call) -> Result<Reply, IpcError> {
                     ErrorKind::InvalidArgumentsError,
                     PubSubError::WildcardPublish.to_string(),
                 )),
-                Err(e) => Err(IpcError::modelled(ErrorKind::InvalidArgumentsError, e.to_string())),
+                Err(e) => Err(IpcError::modelled(
+                    ErrorKind::InvalidArgumentsError,
+                    e.to_string(),
+                )),
             }
         }
         "SubscribeToTopic" => {
@@ -166,7 +176,12 @@ async fn dispatch(s: &Services, call: Call) -> Result<Reply, IpcError> {
             authorize(s, &me, MQTT_PROXY, op, &req.topic_name)?;
             let payload = req.payload.unwrap_or_default();
             s.iot
-                .publish(&req.topic_name, req.qos, &payload, req.retain.unwrap_or(false))
+                .publish(
+                    &req.topic_name,
+                    req.qos,
+                    &payload,
+                    req.retain.unwrap_or(false),
+                )
                 .await
                 .map_err(service_error)?;
             Ok(Reply::Unary(json!({})))
@@ -184,7 +199,9 @@ async fn dispatch(s: &Services, call: Call) -> Result<Reply, IpcError> {
             let req: GetConfigurationRequest = parse(&call)?;
             let component = req.component_name.unwrap_or_else(|| me.to_string());
             let value = s.config.get(&component, &req.key_path)?;
-            Ok(Reply::Unary(json!({"componentName": component, "value": value})))
+            Ok(Reply::Unary(
+                json!({"componentName": component, "value": value}),
+            ))
         }
         "UpdateConfiguration" => {
             let req: UpdateConfigurationRequest = parse(&call)?;
@@ -216,7 +233,9 @@ async fn dispatch(s: &Services, call: Call) -> Result<Reply, IpcError> {
                     format!("Secret not found: {}", req.secret_id),
                 )
             })?;
-            Ok(Reply::Unary(serde_json::to_value(secret).map_err(service_error)?))
+            Ok(Reply::Unary(
+                serde_json::to_value(secret).map_err(service_error)?,
+            ))
         }
         "SubscribeToComponentUpdates" => {
             s.updates.subscribe(me, call.events);

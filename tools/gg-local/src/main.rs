@@ -17,10 +17,21 @@ async fn main() -> anyhow::Result<()> {
         Command::Run(args) => run::run(args).await,
         Command::Deploy { root, document } => cmd::deploy(&root, &document).await,
         Command::Status { root, json } => cmd::status(&root, json).await,
-        Command::Logs { root, component, follow } => cmd::logs(&root, &component, follow).await,
-        Command::Pub { root, topic, message } => cmd::publish(&root, &topic, &message).await,
-        Command::Sub { root, filter, count, timeout_secs } => {
-            cmd::subscribe(&root, &filter, count, timeout_secs).await
-        }
+        Command::Logs {
+            root,
+            component,
+            follow,
+        } => cmd::logs(&root, &component, follow).await,
+        Command::Pub {
+            root,
+            topic,
+            message,
+        } => cmd::publish(&root, &topic, &message).await,
+        Command::Sub {
+            root,
+            filter,
+            count,
+            timeout_secs,
+        } => cmd::subscribe(&root, &filter, count, timeout_secs).await,
     }
 }

@@ -2,7 +2,9 @@
 //! answers the CLI's control calls.
 
 use crate::deployment::document::ComponentUpdateAction;
-use crate::deployment::{DeploymentDocument, RecipeStore, ResolveContext, ResolvedComponent, resolve};
+use crate::deployment::{
+    DeploymentDocument, RecipeStore, ResolveContext, ResolvedComponent, resolve,
+};
 use crate::ipc_handler::{ControlPlane, Services, futures_lite::BoxedResult};
 use crate::lifecycle::Supervisor;
 use crate::services::authz::AccessControl;
@@ -23,12 +25,16 @@ pub struct Runtime {
 
 impl std::fmt::Debug for Runtime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Runtime").field("recipe_dirs", &self.recipe_dirs).finish_non_exhaustive()
+        f.debug_struct("Runtime")
+            .field("recipe_dirs", &self.recipe_dirs)
+            .finish_non_exhaustive()
     }
 }
 
 fn deployment_id() -> String {
-    let hex: String = (0..12).map(|_| fastrand::alphanumeric().to_ascii_lowercase()).collect();
+    let hex: String = (0..12)
+        .map(|_| fastrand::alphanumeric().to_ascii_lowercase())
+        .collect();
     format!("local-{hex}")
 }
 
@@ -79,26 +85,36 @@ impl Runtime {
             tracing::info!(deployment = %id, deferred, "Update negotiation finished.");
         }
         for component in &resolved {
-            self.services
-                .registry
-                .set_access_control(&component.name, AccessControl::from_config(&component.access_control));
+            self.services.registry.set_access_control(
+                &component.name,
+                AccessControl::from_config(&component.access_control),
+            );
             self.services
                 .config
                 .replace(&component.name, component.configuration.clone());
         }
-        let names: Vec<String> = resolved.iter().map(|c| format!("{}={}", c.name, c.version)).collect();
+        let names: Vec<String> = resolved
+            .iter()
+            .map(|c| format!("{}={}", c.name, c.version))
+            .collect();
         {
             let mut deployed = self.deployed.lock().unwrap_or_else(|p| p.into_inner());
-            for gone in deployed.keys().filter(|k| !resolved.iter().any(|c| &c.name == *k)) {
+            for gone in deployed
+                .keys()
+                .filter(|k| !resolved.iter().any(|c| &c.name == *k))
+            {
                 self.services.config.remove(gone);
             }
-            *deployed = resolved.iter().map(|c| (c.name.clone(), c.clone())).collect();
+            *deployed = resolved
+                .iter()
+                .map(|c| (c.name.clone(), c.clone()))
+                .collect();
         }
-        self.supervisor.apply(resolved).await;
+        let report = self.supervisor.apply(resolved).await?;
         if !replaced.is_empty() {
             self.services.updates.post_update(&id);
         }
-        tracing::info!(deployment = %id, components = ?names, "Deployment applied.");
+        tracing::info!(deployment = %id, components = ?names, report = ?report, "Deployment applied.");
         Ok(json!({"deploymentId": id, "components": names}))
     }
 

@@ -47,7 +47,9 @@ async fn connect(root: &Path) -> anyhow::Result<IpcClient> {
 /// `gg-local status`.
 pub async fn status(root: &Path, json: bool) -> anyhow::Result<()> {
     let client = connect(root).await?;
-    let list = client.call::<ListComponents>(&Value::Object(Default::default())).await?;
+    let list = client
+        .call::<ListComponents>(&Value::Object(Default::default()))
+        .await?;
     if json {
         println!("{list}");
         return Ok(());
@@ -91,12 +93,18 @@ pub async fn publish(root: &Path, topic: &str, message: &str) -> anyhow::Result<
 }
 
 /// `gg-local sub`.
-pub async fn subscribe(root: &Path, filter: &str, count: u64, timeout_secs: u64) -> anyhow::Result<()> {
+pub async fn subscribe(
+    root: &Path,
+    filter: &str,
+    count: u64,
+    timeout_secs: u64,
+) -> anyhow::Result<()> {
     let client = connect(root).await?;
     let mut sub = client
         .subscribe_to_topic(filter, Some(ReceiveMode::ReceiveAllMessages))
         .await?;
-    let deadline = (timeout_secs > 0).then(|| tokio::time::Instant::now() + Duration::from_secs(timeout_secs));
+    let deadline =
+        (timeout_secs > 0).then(|| tokio::time::Instant::now() + Duration::from_secs(timeout_secs));
     let mut seen = 0;
     while count == 0 || seen < count {
         let next = match deadline {

@@ -26,7 +26,11 @@ const GGC_VERSION: &str = "2.14.0";
 const MAX_SOCKET_PATH: usize = 107;
 
 fn absolute(p: &Path) -> anyhow::Result<std::path::PathBuf> {
-    Ok(if p.is_absolute() { p.to_owned() } else { std::env::current_dir()?.join(p) })
+    Ok(if p.is_absolute() {
+        p.to_owned()
+    } else {
+        std::env::current_dir()?.join(p)
+    })
 }
 
 /// Runs until SIGINT/SIGTERM.
@@ -36,7 +40,8 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         None => RuntimeConfig::default(),
     };
     let root = absolute(&args.root)?;
-    std::fs::create_dir_all(root.join("logs")).with_context(|| format!("cannot create {}", root.display()))?;
+    std::fs::create_dir_all(root.join("logs"))
+        .with_context(|| format!("cannot create {}", root.display()))?;
     let socket = root.join(SOCKET_FILE);
     if socket.as_os_str().len() > MAX_SOCKET_PATH {
         anyhow::bail!(
@@ -53,12 +58,18 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     let tes_uri = tes::start(cfg.tes_port, cfg.credentials.clone(), registry.clone()).await?;
     let iot = match &cfg.iot_core {
         Some(broker) => {
-            println!("IoT Core: MQTT broker {}:{} (mutual TLS)", broker.host, broker.port);
+            println!(
+                "IoT Core: MQTT broker {}:{} (mutual TLS)",
+                broker.host, broker.port
+            );
             IotCore::mqtt(broker, &cfg.thing_name)?
         }
         None => {
             let sink = root.join("iot-core").join("outbox.jsonl");
-            println!("IoT Core: no broker configured; messages go to {}", sink.display());
+            println!(
+                "IoT Core: no broker configured; messages go to {}",
+                sink.display()
+            );
             IotCore::file_sink(&sink).await?
         }
     };
@@ -91,25 +102,41 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     });
     let supervisor = Arc::new(Supervisor::new(supervisor_config));
     let ctx = ResolveContext::new(&cfg.thing_name, &root, &absolute(&args.artifacts)?);
-    let recipe_dirs = args.recipes.iter().map(|d| absolute(d)).collect::<Result<Vec<_>, _>>()?;
+    let recipe_dirs = args
+        .recipes
+        .iter()
+        .map(|d| absolute(d))
+        .collect::<Result<Vec<_>, _>>()?;
 
     let services = Arc::new(services);
-    let runtime = Arc::new(Runtime::new(services.clone(), recipe_dirs, ctx, supervisor.clone()));
-    let _ = services.control.set(Arc::new(ControlHandle(runtime.clone())));
+    let runtime = Arc::new(Runtime::new(
+        services.clone(),
+        recipe_dirs,
+        ctx,
+        supervisor.clone(),
+    ));
+    let _ = services
+        .control
+        .set(Arc::new(ControlHandle(runtime.clone())));
 
     let reports = supervisor.clone();
     tokio::spawn(async move {
         while let Some(report) = state_rx.recv().await {
-            reports.report_state(&report.component, report.state);
+            if let Err(e) = reports.report_state(&report.component, report.state) {
+                tracing::warn!(component = %report.component, error = %e, "Ignored a state report.");
+            }
         }
     });
 
     let server = Server::bind(&socket, ServerLimits::default())
         .with_context(|| format!("cannot bind the IPC socket {}", socket.display()))?;
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server_task = tokio::spawn(server.serve_until(Arc::new(IpcHandler::new(services)), async {
-        let _ = stop_rx.await;
-    }));
+    let server_task = tokio::spawn(server.serve_until(
+        Arc::new(IpcHandler::new(services)),
+        async {
+            let _ = stop_rx.await;
+        },
+    ));
 
     if let Some(path) = &args.deployment {
         let document = DeploymentDocument::from_file(path)?;
@@ -120,8 +147,16 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         let result = runtime.apply(document).await?;
         println!("Deployment applied: {result}");
     }
-    println!("gg-local ready socket={} thing={}", socket.display(), cfg.thing_name);
-    println!("Logs: {}/logs/<Component>.log   Status: gg-local status --root {}", root.display(), args.root.display());
+    println!(
+        "gg-local ready socket={} thing={}",
+        socket.display(),
+        cfg.thing_name
+    );
+    println!(
+        "Logs: {}/logs/<Component>.log   Status: gg-local status --root {}",
+        root.display(),
+        args.root.display()
+    );
 
     wait_for_signal().await?;
     println!("Stopping components ...");
@@ -144,12 +179,22 @@ async fn wait_for_signal() -> anyhow::Result<()> {
     Ok(())
 }
 
-fn component_base_env(cfg: &RuntimeConfig, socket: &Path, tes_uri: &str) -> BTreeMap<String, String> {
+fn component_base_env(
+    cfg: &RuntimeConfig,
+    socket: &Path,
+    tes_uri: &str,
+) -> BTreeMap<String, String> {
     let socket = socket.display().to_string();
     BTreeMap::from([
-        ("AWS_GG_NUCLEUS_DOMAIN_SOCKET_FILEPATH_FOR_COMPONENT".to_owned(), socket.clone()),
+        (
+            "AWS_GG_NUCLEUS_DOMAIN_SOCKET_FILEPATH_FOR_COMPONENT".to_owned(),
+            socket.clone(),
+        ),
         ("AWS_GG_NUCLEUS_DOMAIN_SOCKET_FILEPATH".to_owned(), socket),
-        ("AWS_CONTAINER_CREDENTIALS_FULL_URI".to_owned(), tes_uri.to_owned()),
+        (
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI".to_owned(),
+            tes_uri.to_owned(),
+        ),
         ("AWS_IOT_THING_NAME".to_owned(), cfg.thing_name.clone()),
         ("AWS_REGION".to_owned(), cfg.region.clone()),
         ("AWS_DEFAULT_REGION".to_owned(), cfg.region.clone()),
@@ -159,8 +204,8 @@ fn component_base_env(cfg: &RuntimeConfig, socket: &Path, tes_uri: &str) -> BTre
 }
 
 fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
     use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
     let mut f = std::fs::OpenOptions::new()
         .create(true)
         .write(true)

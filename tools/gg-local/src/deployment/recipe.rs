@@ -181,7 +181,7 @@ impl Recipe {
             },
             message,
         })?;
-        let mut recipe = parse_tree(&tree, source).map_err(|e| RecipeError::Invalid {
+        let recipe = parse_tree(&tree, source).map_err(|e| RecipeError::Invalid {
             file: source.to_owned(),
             key: e.key,
             reason: e.reason,
@@ -189,7 +189,6 @@ impl Recipe {
         for warning in &recipe.warnings {
             tracing::warn!(recipe = %source.display(), "{warning}");
         }
-        recipe.source = source.to_owned();
         Ok(recipe)
     }
 

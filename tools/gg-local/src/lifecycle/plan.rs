@@ -173,7 +173,11 @@ mod tests {
     #[test]
     fn a_broken_component_is_restarted_by_a_redeployment() {
         let a = component("a", "1.0.0", "x", &[]);
-        let p = plan(&[&a], &[a.clone()], &BTreeSet::from(["a".to_owned()]));
+        let p = plan(
+            &[&a],
+            std::slice::from_ref(&a),
+            &BTreeSet::from(["a".to_owned()]),
+        );
         assert_eq!(p.restarted, ["a"]);
     }
 }

@@ -31,11 +31,8 @@ impl Shared {
         state: ComponentState,
         reason: Option<&str>,
     ) {
-        let mut previous = None;
-        self.states.send_if_modified(|map| {
-            previous = map.insert(component.to_owned(), state);
-            previous != Some(state)
-        });
+        // Only this component's runner writes its state, so reading first does not race.
+        let previous = self.states.borrow().get(component).copied();
         if previous == Some(state) {
             return;
         }
@@ -59,7 +56,11 @@ impl Shared {
             }
             _ => tracing::info!(component, %state, reason, "Component state changed."),
         }
+        // Logged before it is published, so that whoever sees the state also finds the line.
         self.runtime_log.write(level, component, &message).await;
+        self.states.send_modify(|map| {
+            map.insert(component.to_owned(), state);
+        });
     }
 
     /// Writes a line about `component` to `greengrass.log` without a state change.
@@ -69,13 +70,14 @@ impl Shared {
 
     /// Drops a stopped component from the state map.
     pub(crate) async fn remove(&self, component: &str) {
-        let removed = self
-            .states
-            .send_if_modified(|map| map.remove(component).is_some());
-        if removed {
+        let present = self.states.borrow().contains_key(component);
+        if present {
             self.runtime_log
                 .write("INFO", component, "service-removed.")
                 .await;
+            self.states.send_modify(|map| {
+                map.remove(component);
+            });
         }
     }
 }

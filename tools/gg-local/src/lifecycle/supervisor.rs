@@ -131,8 +131,10 @@ impl Supervisor {
         }
         {
             let mut table = self.table();
+            // Components that keep running get the new definition: a new configuration, or
+            // only bookkeeping such as whether the document names them.
             for component in &components {
-                if plan.reconfigured.contains(&component.name)
+                if !plan.start.contains(&component.name)
                     && let Some(entry) = table.entries.get_mut(&component.name)
                 {
                     entry.component = Arc::new(component.clone());

@@ -37,7 +37,11 @@ impl AccessControl {
                     policy
                         .get(key)
                         .and_then(Value::as_array)
-                        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(|v| v.as_str().map(str::to_owned))
+                                .collect()
+                        })
                         .unwrap_or_default()
                 };
                 let (operations, resources) = (list("operations"), list("resources"));
@@ -165,14 +169,26 @@ mod tests {
 
     #[test]
     fn operation_must_be_listed_or_star() {
-        assert!(!acl().allows(PUBSUB, "aws.greengrass#SubscribeToTopic", "factory/raw/pump1"));
+        assert!(!acl().allows(
+            PUBSUB,
+            "aws.greengrass#SubscribeToTopic",
+            "factory/raw/pump1"
+        ));
         assert!(acl().allows(PUBSUB, "aws.greengrass#SubscribeToTopic", "exact/topic"));
     }
 
     #[test]
     fn mqtt_wildcards_in_a_policy_cover_matching_topics() {
-        assert!(acl().allows(PUBSUB, "aws.greengrass#PublishToTopic", "factory/cmd/pump1/set"));
-        assert!(acl().allows(MQTT_PROXY, "aws.greengrass#PublishToIoTCore", "dt/factory/line1/x"));
+        assert!(acl().allows(
+            PUBSUB,
+            "aws.greengrass#PublishToTopic",
+            "factory/cmd/pump1/set"
+        ));
+        assert!(acl().allows(
+            MQTT_PROXY,
+            "aws.greengrass#PublishToIoTCore",
+            "dt/factory/line1/x"
+        ));
         assert!(!acl().allows(MQTT_PROXY, "aws.greengrass#PublishToIoTCore", "other/x"));
     }
 

@@ -1,7 +1,9 @@
 //! SubscribeToComponentUpdates / DeferComponentUpdate: before a deployment replaces a running
 //! component, subscribers are told and may ask for more time, as with NOTIFY_COMPONENTS.
 
-use ggipc::model::{ComponentUpdatePolicyEvents, PostComponentUpdateEvent, PreComponentUpdateEvent};
+use ggipc::model::{
+    ComponentUpdatePolicyEvents, PostComponentUpdateEvent, PreComponentUpdateEvent,
+};
 use ggipc::server::EventSink;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -39,9 +41,10 @@ impl ComponentUpdates {
 
     /// Records a DeferComponentUpdate.
     pub fn defer(&self, component: &str, deployment_id: &str, recheck_after: Duration) {
-        self.lock()
-            .deferrals
-            .insert((deployment_id.to_owned(), component.to_owned()), recheck_after);
+        self.lock().deferrals.insert(
+            (deployment_id.to_owned(), component.to_owned()),
+            recheck_after,
+        );
         self.answered.notify_waiters();
     }
 
@@ -73,7 +76,11 @@ impl ComponentUpdates {
             match wait {
                 Some(longest) if !longest.is_zero() => {
                     deferred += 1;
-                    tracing::info!(deployment = deployment_id, recheck_ms = longest.as_millis() as u64, "A component deferred the update.");
+                    tracing::info!(
+                        deployment = deployment_id,
+                        recheck_ms = longest.as_millis() as u64,
+                        "A component deferred the update."
+                    );
                     tokio::time::sleep(longest).await;
                 }
                 _ => return deferred,
@@ -96,7 +103,12 @@ impl ComponentUpdates {
                 let answers: Vec<Option<Duration>> = sinks
                     .iter()
                     .filter(|(_, s)| !s.is_closed())
-                    .map(|(c, _)| inner.deferrals.get(&(deployment_id.to_owned(), c.to_string())).copied())
+                    .map(|(c, _)| {
+                        inner
+                            .deferrals
+                            .get(&(deployment_id.to_owned(), c.to_string()))
+                            .copied()
+                    })
                     .collect();
                 if answers.iter().all(Option::is_some) {
                     return Some(answers.into_iter().flatten().max().unwrap_or_default());

@@ -36,7 +36,8 @@ fn not_found() -> IpcError {
 }
 
 fn lookup<'a>(tree: &'a Value, path: &[String]) -> Option<&'a Value> {
-    path.iter().try_fold(tree, |node, key| node.as_object()?.get(key))
+    path.iter()
+        .try_fold(tree, |node, key| node.as_object()?.get(key))
 }
 
 /// Deep merge: objects merge key by key, everything else is replaced.
@@ -147,7 +148,9 @@ impl ConfigStore {
         }
         merge_into(node, value);
         let new = tree.clone();
-        inner.modified_secs.insert(component.to_owned(), timestamp_secs);
+        inner
+            .modified_secs
+            .insert(component.to_owned(), timestamp_secs);
         Self::notify(&mut inner, component, &old, &new);
         Ok(())
     }
@@ -225,8 +228,14 @@ mod tests {
 
     #[test]
     fn a_leaf_comes_back_wrapped_in_its_name() {
-        assert_eq!(store().get("c", &path(&["a", "b"])).unwrap(), json!({"b": 1}));
-        assert_eq!(store().get("c", &path(&["a"])).unwrap(), json!({"b": 1, "c": [1, 2]}));
+        assert_eq!(
+            store().get("c", &path(&["a", "b"])).unwrap(),
+            json!({"b": 1})
+        );
+        assert_eq!(
+            store().get("c", &path(&["a"])).unwrap(),
+            json!({"b": 1, "c": [1, 2]})
+        );
     }
 
     #[test]
@@ -238,8 +247,12 @@ mod tests {
     #[test]
     fn update_merges_objects_and_replaces_lists() {
         let s = store();
-        s.update("c", &path(&["a"]), 1e12, &json!({"c": [9], "d": true})).unwrap();
-        assert_eq!(s.tree("c").unwrap(), json!({"a": {"b": 1, "c": [9], "d": true}, "x": "y"}));
+        s.update("c", &path(&["a"]), 1e12, &json!({"c": [9], "d": true}))
+            .unwrap();
+        assert_eq!(
+            s.tree("c").unwrap(),
+            json!({"a": {"b": 1, "c": [9], "d": true}, "x": "y"})
+        );
     }
 
     #[test]
@@ -251,7 +264,9 @@ mod tests {
 
     #[test]
     fn access_control_cannot_be_updated_by_the_component() {
-        let err = store().update("c", &path(&["accessControl"]), 1e12, &json!({})).unwrap_err();
+        let err = store()
+            .update("c", &path(&["accessControl"]), 1e12, &json!({}))
+            .unwrap_err();
         assert_eq!(err.kind(), Some(ErrorKind::InvalidArgumentsError));
     }
 

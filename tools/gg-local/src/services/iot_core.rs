@@ -73,9 +73,7 @@ fn qos(q: Qos) -> rumqttc::QoS {
 }
 
 fn tls_config(cfg: &BrokerConfig) -> anyhow::Result<rustls::ClientConfig> {
-    let read = |p: &Path| {
-        std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))
-    };
+    let read = |p: &Path| std::fs::read(p).with_context(|| format!("cannot read {}", p.display()));
     let mut roots = rustls::RootCertStore::empty();
     for cert in rustls_pemfile::certs(&mut read(&cfg.ca_file)?.as_slice()) {
         roots
@@ -89,11 +87,11 @@ fn tls_config(cfg: &BrokerConfig) -> anyhow::Result<rustls::ClientConfig> {
         .with_context(|| format!("bad PEM in {}", cfg.key_file.display()))?
         .with_context(|| format!("no private key in {}", cfg.key_file.display()))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    Ok(rustls::ClientConfig::builder_with_provider(provider)
+    rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .with_root_certificates(roots)
         .with_client_auth_cert(chain, key)
-        .context("device certificate and key do not match")?)
+        .context("device certificate and key do not match")
 }
 
 impl IotCore {
@@ -117,7 +115,10 @@ impl IotCore {
     /// Connects to a broker with mutual TLS; the connection is retried forever in the
     /// background, as the nucleus does for IoT Core.
     pub fn mqtt(cfg: &BrokerConfig, thing_name: &str) -> anyhow::Result<Self> {
-        let client_id = cfg.client_id.clone().unwrap_or_else(|| thing_name.to_owned());
+        let client_id = cfg
+            .client_id
+            .clone()
+            .unwrap_or_else(|| thing_name.to_owned());
         let mut opts = rumqttc::MqttOptions::new(client_id, cfg.host.clone(), cfg.port);
         opts.set_keep_alive(Duration::from_secs(30));
         opts.set_max_packet_size(132_000, 132_000);
@@ -156,7 +157,13 @@ impl IotCore {
     }
 
     /// PublishToIoTCore.
-    pub async fn publish(&self, topic: &str, q: Qos, payload: &[u8], retain: bool) -> anyhow::Result<()> {
+    pub async fn publish(
+        &self,
+        topic: &str,
+        q: Qos,
+        payload: &[u8],
+        retain: bool,
+    ) -> anyhow::Result<()> {
         match &self.backend {
             Backend::Mqtt(client) => client
                 .publish(topic, qos(q), retain, payload.to_vec())
@@ -183,14 +190,21 @@ impl IotCore {
 
     /// SubscribeToIoTCore.
     pub async fn subscribe(&self, filter: &str, q: Qos, sink: EventSink) -> anyhow::Result<()> {
-        let parsed = TopicFilter::new(filter).map_err(|e| anyhow::anyhow!("invalid topic filter {filter:?}: {e}"))?;
+        let parsed = TopicFilter::new(filter)
+            .map_err(|e| anyhow::anyhow!("invalid topic filter {filter:?}: {e}"))?;
         {
             let mut watchers = self.watchers.lock().unwrap_or_else(|p| p.into_inner());
             watchers.retain(|w| !w.sink.is_closed());
-            watchers.push(Watcher { filter: parsed, sink });
+            watchers.push(Watcher {
+                filter: parsed,
+                sink,
+            });
         }
         if let Backend::Mqtt(client) = &self.backend {
-            client.subscribe(filter, qos(q)).await.context("IoT Core subscribe queue closed")?;
+            client
+                .subscribe(filter, qos(q))
+                .await
+                .context("IoT Core subscribe queue closed")?;
         }
         Ok(())
     }
@@ -199,7 +213,10 @@ impl IotCore {
 fn resubscribe_all(watchers: &Mutex<Vec<Watcher>>, client: &rumqttc::AsyncClient) {
     let filters: Vec<String> = {
         let w = watchers.lock().unwrap_or_else(|p| p.into_inner());
-        w.iter().filter(|w| !w.sink.is_closed()).map(|w| w.filter.to_string()).collect()
+        w.iter()
+            .filter(|w| !w.sink.is_closed())
+            .map(|w| w.filter.to_string())
+            .collect()
     };
     for f in filters {
         let _ = client.try_subscribe(f, rumqttc::QoS::AtLeastOnce);

@@ -50,7 +50,9 @@ impl Registry {
     pub fn insert_token(&self, component: &str, token: &str) {
         let mut inner = self.write();
         inner.tokens.insert(component.to_owned(), token.to_owned());
-        inner.by_token.insert(token.to_owned(), Arc::from(component));
+        inner
+            .by_token
+            .insert(token.to_owned(), Arc::from(component));
     }
 
     /// The component a token belongs to.

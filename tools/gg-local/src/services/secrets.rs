@@ -17,8 +17,9 @@ impl Secrets {
     pub fn load(path: &Path) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| anyhow::anyhow!("cannot read secrets file {}: {e}", path.display()))?;
-        let doc: HashMap<String, Value> = serde_json::from_str(&text)
-            .map_err(|e| anyhow::anyhow!("secrets file {} is not a JSON object: {e}", path.display()))?;
+        let doc: HashMap<String, Value> = serde_json::from_str(&text).map_err(|e| {
+            anyhow::anyhow!("secrets file {} is not a JSON object: {e}", path.display())
+        })?;
         let mut values = HashMap::new();
         for (id, value) in doc {
             let secret = match value {
@@ -26,9 +27,8 @@ impl Secrets {
                     secret_string: Some(s),
                     secret_binary: None,
                 },
-                other => serde_json::from_value(other).map_err(|e| {
-                    anyhow::anyhow!("secret {id:?} in {}: {e}", path.display())
-                })?,
+                other => serde_json::from_value(other)
+                    .map_err(|e| anyhow::anyhow!("secret {id:?} in {}: {e}", path.display()))?,
             };
             values.insert(id, secret);
         }

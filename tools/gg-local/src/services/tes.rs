@@ -31,7 +31,10 @@ pub async fn start(
     registry: Arc<Registry>,
 ) -> anyhow::Result<String> {
     let listener = TcpListener::bind(("127.0.0.1", port)).await?;
-    let uri = format!("http://localhost:{}{CREDENTIALS_PATH}", listener.local_addr()?.port());
+    let uri = format!(
+        "http://localhost:{}{CREDENTIALS_PATH}",
+        listener.local_addr()?.port()
+    );
     let credentials = Arc::new(credentials);
     tokio::spawn(async move {
         loop {
@@ -73,21 +76,37 @@ async fn serve_one(
         }
     }
     let path = request_line.split_whitespace().nth(1).unwrap_or_default();
-    let (status, body) = match (path, token.as_deref().and_then(|t| registry.authenticate(t)), credentials) {
+    let (status, body) = match (
+        path,
+        token.as_deref().and_then(|t| registry.authenticate(t)),
+        credentials,
+    ) {
         (p, _, _) if p.trim_end_matches('/') != CREDENTIALS_PATH.trim_end_matches('/') => {
             ("404 Not Found", serde_json::json!({"message": "not found"}))
         }
-        (_, None, _) => ("403 Forbidden", serde_json::json!({"message": "Authorization header does not carry a known component token"})),
-        (_, Some(_), None) => ("503 Service Unavailable", serde_json::json!({"message": "no AWS credentials configured in the local runtime (runtime config key: credentials)"})),
+        (_, None, _) => (
+            "403 Forbidden",
+            serde_json::json!({"message": "Authorization header does not carry a known component token"}),
+        ),
+        (_, Some(_), None) => (
+            "503 Service Unavailable",
+            serde_json::json!({"message": "no AWS credentials configured in the local runtime (runtime config key: credentials)"}),
+        ),
         (_, Some(_), Some(c)) => {
             let expiration = std::time::SystemTime::now() + std::time::Duration::from_secs(3600);
-            let secs = expiration.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
-            ("200 OK", serde_json::json!({
-                "AccessKeyId": c.access_key_id,
-                "SecretAccessKey": c.secret_access_key,
-                "Token": c.session_token.clone().unwrap_or_default(),
-                "Expiration": crate::time_format::rfc3339(secs),
-            }))
+            let secs = expiration
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or_default();
+            (
+                "200 OK",
+                serde_json::json!({
+                    "AccessKeyId": c.access_key_id,
+                    "SecretAccessKey": c.secret_access_key,
+                    "Token": c.session_token.clone().unwrap_or_default(),
+                    "Expiration": crate::time_format::rfc3339(secs),
+                }),
+            )
         }
     };
     let body = body.to_string();
