@@ -144,8 +144,16 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
             println!("warning: {warning}");
         }
         println!("Applying deployment {} ...", path.display());
-        let result = runtime.apply(document).await?;
-        println!("Deployment applied: {result}");
+        match runtime.apply(document).await {
+            Ok(result) => println!("Deployment applied: {result}"),
+            Err(e) => {
+                supervisor.shutdown_all().await;
+                let _ = stop_tx.send(());
+                let _ = server_task.await;
+                let _ = std::fs::remove_file(root.join(TOKEN_FILE));
+                return Err(e.context(format!("deployment {} failed", path.display())));
+            }
+        }
     }
     println!(
         "gg-local ready socket={} thing={}",
