@@ -2,7 +2,7 @@
 
 use clap::Parser;
 use gg_local::cli::args::{Cli, Command};
-use gg_local::cli::{client_commands as cmd, run};
+use gg_local::cli::{bench, client_commands as cmd, run};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -27,6 +27,7 @@ async fn dispatch() -> anyhow::Result<()> {
         .init();
     match Cli::parse().command {
         Command::Run(args) => run::run(args).await,
+        Command::Bench(args) => bench::bench(args).await,
         Command::Deploy { root, document } => cmd::deploy(&root, &document).await,
         Command::Status { root, json } => cmd::status(&root, json).await,
         Command::Logs {

@@ -98,7 +98,8 @@ pub(crate) async fn handshake(
 }
 
 /// Reads frames until the socket ends and routes each to its stream.
-async fn read_loop(mut rd: OwnedReadHalf, table: Arc<StreamTable>, cap: usize) -> String {
+async fn read_loop(rd: OwnedReadHalf, table: Arc<StreamTable>, cap: usize) -> String {
+    let mut rd = tokio::io::BufReader::with_capacity(16 * 1024, rd);
     loop {
         let frame = match read_frame(&mut rd, cap).await {
             Ok(Some(frame)) => frame,
@@ -162,6 +163,7 @@ pub(crate) async fn drive(
         });
         let mut next_id: i32 = 1;
         let mut alive = true;
+        let mut buf = Vec::with_capacity(16 * 1024);
         for (key, request) in table.subscriptions_to_reopen() {
             let id = next_id;
             next_id += 1;
@@ -182,20 +184,21 @@ pub(crate) async fn drive(
                         let _ = wr.shutdown().await;
                         return;
                     }
-                    Some(Outgoing::Open { request, slot }) => {
-                        let id = next_id;
-                        next_id = next_id.saturating_add(1);
-                        table.register(id, slot);
-                        if let Err(e) = write(&mut wr, &request.message(id)).await {
-                            break e.to_string();
-                        }
-                    }
-                    Some(Outgoing::Close { key }) => {
-                        if let Some(id) = table.forget_subscription(key) {
-                            let close = RpcMessage::new(MessageType::ApplicationMessage, FLAG_TERMINATE_STREAM, id);
-                            if let Err(e) = write(&mut wr, &close).await {
-                                break e.to_string();
+                    Some(cmd) => {
+                        // Coalesce queued commands into one write; ids stay in send order.
+                        let mut next = Some(cmd);
+                        while let Some(cmd) = next.take() {
+                            if let Some(msg) = prepare(cmd, &table, &mut next_id) {
+                                buf.extend_from_slice(&encode_frame(&msg));
                             }
+                            if buf.len() < 64 * 1024 {
+                                next = outgoing.try_recv().ok();
+                            }
+                        }
+                        let written = wr.write_all(&buf).await;
+                        buf.clear();
+                        if let Err(e) = written {
+                            break e.to_string();
                         }
                     }
                 },
@@ -204,6 +207,25 @@ pub(crate) async fn drive(
         tracing::warn!(reason = %reason, "IPC connection lost; reconnecting.");
         table.connection_lost(&reason);
     }
+}
+
+/// Turns a command into the message to send, registering new streams on the way.
+fn prepare(cmd: Outgoing, table: &StreamTable, next_id: &mut i32) -> Option<RpcMessage> {
+    match cmd {
+        Outgoing::Open { request, slot } => {
+            let id = *next_id;
+            *next_id = next_id.saturating_add(1);
+            table.register(id, slot);
+            Some(request.message(id))
+        }
+        Outgoing::Close { key } => table
+            .forget_subscription(key)
+            .map(|id| RpcMessage::new(MessageType::ApplicationMessage, FLAG_TERMINATE_STREAM, id)),
+    }
+}
+
+fn encode_frame(msg: &RpcMessage) -> Bytes {
+    encode(&msg.to_message()).unwrap_or_default()
 }
 
 fn jitter(d: Duration) -> Duration {

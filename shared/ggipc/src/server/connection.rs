@@ -13,7 +13,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::io::AsyncWriteExt;
 use tokio::net::UnixStream;
-use tokio::net::unix::OwnedReadHalf;
 use tokio::sync::{mpsc, watch};
 
 /// The AWS C server's text for anything before (or a second) CONNECT.
@@ -34,18 +33,33 @@ pub(super) async fn serve<H: Handler>(
     stats: Arc<ServerStats>,
     mut stop: watch::Receiver<bool>,
 ) {
-    let (mut rd, mut wr) = stream.into_split();
+    let (rd, mut wr) = stream.into_split();
+    let mut rd = tokio::io::BufReader::with_capacity(16 * 1024, rd);
     let (tx, mut rx) = mpsc::channel::<RpcMessage>(limits.write_queue);
     let writer = tokio::spawn(async move {
-        while let Some(msg) = rx.recv().await {
-            let Ok(frame) = encode(&msg.to_message()) else {
-                continue;
-            };
-            if wr.write_all(&frame).await.is_err() {
-                break;
+        let mut buf = Vec::with_capacity(16 * 1024);
+        'outer: while let Some(first) = rx.recv().await {
+            // Coalesce whatever is already queued into one write: one syscall per burst.
+            let mut next = Some(first);
+            let mut last_word = false;
+            while let Some(msg) = next.take() {
+                if let Ok(frame) = encode(&msg.to_message()) {
+                    buf.extend_from_slice(&frame);
+                }
+                // A protocol error is the last word on a connection.
+                if msg.message_type == MessageType::ProtocolError {
+                    last_word = true;
+                    break;
+                }
+                if buf.len() < 64 * 1024 {
+                    next = rx.try_recv().ok();
+                }
             }
-            // A protocol error is the last word on a connection.
-            if msg.message_type == MessageType::ProtocolError {
+            if wr.write_all(&buf).await.is_err() {
+                break 'outer;
+            }
+            buf.clear();
+            if last_word {
                 break;
             }
         }
@@ -111,8 +125,8 @@ async fn protocol_error(tx: &mpsc::Sender<RpcMessage>, text: &str) -> String {
     text.to_owned()
 }
 
-async fn handshake<H: Handler>(
-    rd: &mut OwnedReadHalf,
+async fn handshake<H: Handler, R: tokio::io::AsyncRead + Unpin>(
+    rd: &mut R,
     tx: &mpsc::Sender<RpcMessage>,
     handler: &H,
     limits: &ServerLimits,

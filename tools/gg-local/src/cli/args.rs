@@ -56,6 +56,8 @@ pub enum Command {
         /// JSON document.
         message: String,
     },
+    /// Benchmark local pub/sub through the runtime: Rust client vs AWS's Python client.
+    Bench(super::bench::BenchArgs),
     /// Print messages from local pub/sub, one JSON line each.
     Sub {
         /// Runtime root folder.

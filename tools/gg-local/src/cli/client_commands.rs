@@ -72,13 +72,18 @@ pub async fn deploy(root: &Path, document: &Path) -> anyhow::Result<()> {
         .with_context(|| format!("cannot read {}", document.display()))?;
     let doc: Value = serde_json::from_str(&text)
         .with_context(|| format!("{} is not JSON", document.display()))?;
-    let client = connect(root).await?;
     println!("Deploying {} ...", document.display());
-    let result = client
-        .call::<CreateLocalDeployment>(&serde_json::json!({ "deploymentDocument": doc }))
-        .await?;
+    let result = create_deployment(root, doc).await?;
     println!("{result}");
     Ok(())
+}
+
+/// Sends a deployment document to the running runtime and waits until it is applied.
+pub async fn create_deployment(root: &Path, document: Value) -> anyhow::Result<Value> {
+    let client = connect(root).await?;
+    Ok(client
+        .call::<CreateLocalDeployment>(&serde_json::json!({ "deploymentDocument": document }))
+        .await?)
 }
 
 /// `gg-local pub`.
