@@ -5,13 +5,6 @@ use component_kit::Ctx;
 use edge_model::{BatchBuilder, GatewayId, Quality, Reading, Source, Topic};
 use tokio_util::sync::CancellationToken;
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or_default()
-}
-
 /// Samples until cancelled.
 pub async fn sample(
     cfg: ExampleSensor,
@@ -33,7 +26,7 @@ pub async fn sample(
             _ = tick.tick() => {}
         }
         n += 1;
-        let t = now_ms();
+        let t = edge_model::time::now_ms() as i64;
         let phase = n as f64 / 10.0;
         let source = |point: &str| Source::new(cfg.device.clone(), point);
         let readings = [

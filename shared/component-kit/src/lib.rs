@@ -70,7 +70,6 @@ pub mod metrics;
 pub mod settings;
 mod signals;
 mod supervisor;
-pub mod timestamp;
 
 pub use cloudwatch::{CLOUDWATCH_METRIC_TOPIC, METRIC_NAMESPACE};
 pub use component::Component;

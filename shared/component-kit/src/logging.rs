@@ -3,9 +3,8 @@
 //! The level comes from `RUST_LOG` when set, otherwise from the `logLevel` config key, and follows
 //! configuration updates without a restart.
 
-use crate::timestamp::rfc3339_millis;
+use edge_model::time::{now_ms, rfc3339_millis};
 use std::fmt;
-use std::time::SystemTime;
 use tracing::{Event, Subscriber};
 use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields};
@@ -45,7 +44,7 @@ where
         write!(
             writer,
             "{} [{}] component={} ",
-            rfc3339_millis(SystemTime::now()),
+            rfc3339_millis(now_ms()),
             event.metadata().level(),
             self.component
         )?;

@@ -17,6 +17,7 @@ mod kind;
 mod reading;
 mod schema;
 mod status;
+pub mod time;
 mod topic;
 mod value;
 mod window;

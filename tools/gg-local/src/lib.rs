@@ -8,4 +8,3 @@ pub mod lifecycle;
 pub mod runtime;
 pub mod runtime_config;
 pub mod services;
-pub mod time_format;

@@ -8,7 +8,7 @@ use tokio::fs::{File, OpenOptions};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWriteExt, BufReader};
 use tokio::sync::Mutex;
 
-use crate::time_format::{now_ms, rfc3339_millis};
+use edge_model::time::{now_ms, rfc3339_millis};
 
 /// Which pipe a line came from. The nucleus logs stderr at WARN.
 #[derive(Debug, Clone, Copy)]

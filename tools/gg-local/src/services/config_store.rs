@@ -160,10 +160,7 @@ impl ConfigStore {
         let mut inner = self.lock();
         let old = inner.trees.get(component).cloned().unwrap_or(Value::Null);
         inner.trees.insert(component.to_owned(), tree.clone());
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs_f64())
-            .unwrap_or_default();
+        let now = edge_model::time::now_ms() as f64 / 1000.0;
         inner.modified_secs.insert(component.to_owned(), now);
         if !old.is_null() {
             Self::notify(&mut inner, component, &old, &tree);

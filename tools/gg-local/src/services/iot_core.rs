@@ -176,7 +176,7 @@ impl IotCore {
                     "retain": retain,
                     "payload": String::from_utf8_lossy(payload),
                     "payloadBase64": ggipc::model::blob::encode(payload),
-                    "timeMs": std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or_default(),
+                    "timeMs": edge_model::time::now_ms(),
                 });
                 let mut file = file.lock().await;
                 file.write_all(format!("{line}\n").as_bytes())

@@ -104,7 +104,7 @@ async fn serve_one(
                     "AccessKeyId": c.access_key_id,
                     "SecretAccessKey": c.secret_access_key,
                     "Token": c.session_token.clone().unwrap_or_default(),
-                    "Expiration": crate::time_format::rfc3339(secs),
+                    "Expiration": edge_model::time::rfc3339(secs),
                 }),
             )
         }

@@ -1,4 +1,5 @@
-//! UTC timestamps for log lines and credentials, without a date-time crate.
+//! Epoch-millisecond clock and RFC 3339 UTC formatting (log lines, credentials), without a
+//! date-time crate.
 
 /// `YYYY-MM-DDTHH:MM:SSZ` for seconds since the epoch.
 pub fn rfc3339(epoch_secs: u64) -> String {
