@@ -56,6 +56,13 @@ fn payload(phase: u8, seq: u64, epoch: Instant) -> Vec<u8> {
     p
 }
 
+/// CPU seconds this process has used (user + system), for the per-message CPU column.
+fn own_cpu_secs() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    Some((fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?) / 100.0)
+}
+
 fn percentile(sorted: &[f64], q: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -150,6 +157,7 @@ pub async fn run(args: &Args) -> anyhow::Result<Value> {
         "warmedUp": warm >= WARMUP,
         "payloadBytes": PAYLOAD_BYTES,
         "window": args.window,
+        "clientCpuS": own_cpu_secs(),
         "elapsedS": elapsed,
         "msgsPerSec": if elapsed > 0.0 { round(received as f64 / elapsed) } else { 0.0 },
         "latencyUs": {

@@ -51,6 +51,15 @@ fn rss_kib(pid: u32) -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat.
+fn cpu_secs(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name, which may contain spaces, start after the last ')'.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
 fn recipe(name: &str, run: &str) -> Value {
     json!({
         "RecipeFormatVersion": "2020-01-25",
@@ -96,6 +105,25 @@ async fn wait_result(path: &Path, pid: u32, limit: Duration) -> anyhow::Result<(
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// Deploys one bench client, waits for its result and adds the runtime's CPU time to it.
+async fn phase(
+    root: &Path,
+    component: &str,
+    out: &Path,
+    pid: u32,
+    limit_secs: u64,
+) -> anyhow::Result<(Value, u64)> {
+    let cpu_before = cpu_secs(pid).unwrap_or_default();
+    create_deployment(
+        root,
+        json!({"components": {component: {"componentVersion": "1.0.0"}}}),
+    )
+    .await?;
+    let (mut result, peak) = wait_result(out, pid, Duration::from_secs(limit_secs)).await?;
+    result["runtimeCpuS"] = json!(cpu_secs(pid).unwrap_or_default() - cpu_before);
+    Ok((result, peak))
 }
 
 /// Runs the benchmark.
@@ -170,12 +198,7 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<()> {
         "==> Rust client: {} messages, window {}",
         args.count, args.window
     );
-    create_deployment(
-        &root,
-        json!({"components": {"bench.RustClient": {"componentVersion": "1.0.0"}}}),
-    )
-    .await?;
-    let (rust, rust_peak) = wait_result(&rust_out, pid, Duration::from_secs(300)).await?;
+    let (rust, rust_peak) = phase(&root, "bench.RustClient", &rust_out, pid, 300).await?;
     let mut rows = vec![("rust-ggipc", rust.clone(), rust_peak)];
     let mut python = Value::Null;
     if !args.skip_python {
@@ -183,12 +206,7 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<()> {
             "==> Python awsiotsdk client: {py_count} messages, window {}",
             args.window
         );
-        create_deployment(
-            &root,
-            json!({"components": {"bench.PythonClient": {"componentVersion": "1.0.0"}}}),
-        )
-        .await?;
-        let (py, py_peak) = wait_result(&py_out, pid, Duration::from_secs(600)).await?;
+        let (py, py_peak) = phase(&root, "bench.PythonClient", &py_out, pid, 600).await?;
         rows.push(("python-awsiotsdk", py.clone(), py_peak));
         python = py;
     }
@@ -196,18 +214,34 @@ pub async fn bench(args: BenchArgs) -> anyhow::Result<()> {
 
     println!();
     println!(
-        "{:<18} {:>9} {:>12} {:>10} {:>10} {:>6} {:>14}",
-        "client", "messages", "msg/s", "p50 µs", "p99 µs", "lost", "runtime RSS"
+        "{:<18} {:>9} {:>10} {:>9} {:>9} {:>5} {:>15} {:>14} {:>12}",
+        "client",
+        "messages",
+        "msg/s",
+        "p50 µs",
+        "p99 µs",
+        "lost",
+        "runtime µs/msg",
+        "client µs/msg",
+        "runtime RSS"
     );
     for (name, r, peak) in &rows {
+        let per_msg = |key: &str| {
+            let received = r["received"].as_f64().unwrap_or(0.0).max(1.0);
+            r[key].as_f64().map_or("-".to_owned(), |secs| {
+                format!("{:.1}", secs * 1e6 / received)
+            })
+        };
         println!(
-            "{:<18} {:>9} {:>12.0} {:>10} {:>10} {:>6} {:>11.1} MiB",
+            "{:<18} {:>9} {:>10.0} {:>9} {:>9} {:>5} {:>15} {:>14} {:>8.1} MiB",
             name,
             r["received"],
             r["msgsPerSec"].as_f64().unwrap_or(0.0),
             r["latencyUs"]["p50"],
             r["latencyUs"]["p99"],
             r["lost"],
+            per_msg("runtimeCpuS"),
+            per_msg("clientCpuS"),
             *peak as f64 / 1024.0
         );
     }
