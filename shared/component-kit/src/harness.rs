@@ -3,8 +3,10 @@
 //!
 //! The sequence: tracing, signal handlers, IPC connect, subscribe to configuration updates,
 //! GetConfiguration, validate, `run`, UpdateState RUNNING. A bad configuration is logged once
-//! with its key and reason and reported as ERRORED; the process keeps the last good
-//! configuration running (or waits for a good one) and never exits for it.
+//! with its key and reason and counted in `ConfigErrorsTotal`; the process keeps the last good
+//! configuration running (also across restarts: it is saved in the work folder) and never exits
+//! for it. Only when there is no good configuration at all is ERRORED reported, because on the
+//! nucleus ERRORED restarts the process and the third one makes it BROKEN.
 
 use crate::cloudwatch::MetricsPublisher;
 use crate::component::Component;

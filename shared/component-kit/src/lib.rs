@@ -64,6 +64,7 @@ pub mod config;
 mod ctx;
 mod error;
 mod harness;
+mod last_good;
 pub mod lenient;
 pub mod logging;
 pub mod metrics;

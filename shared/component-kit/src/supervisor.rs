@@ -5,6 +5,7 @@ use crate::component::Component;
 use crate::config::{ConfigError, Parsed, from_value, normalized, split};
 use crate::ctx::Ctx;
 use crate::error::{Exit, HarnessError};
+use crate::last_good;
 use crate::logging::LogHandle;
 use crate::metrics::{Counter, Metrics, names};
 use crate::settings::KitSettings;
@@ -193,7 +194,13 @@ impl<C: Component> Supervisor<C> {
         match checked {
             Err(e) => {
                 self.reject(value, &e);
-                self.report(ReportedState::Errored).await;
+                // ERRORED makes the nucleus restart the process and, the third time, mark it
+                // BROKEN: collection would stop. So while a good configuration runs (or one was
+                // saved), keep collecting and say so in the log and the ConfigErrors metric;
+                // report ERRORED only when there is nothing good to run.
+                if self.running.is_none() && !self.run_last_good().await? {
+                    self.report(ReportedState::Errored).await;
+                }
             }
             Ok((unknown_keys, validated)) => {
                 self.rejected = None;
@@ -206,6 +213,7 @@ impl<C: Component> Supervisor<C> {
                         tracing::warn!(key = %key, "Ignoring an unknown configuration key.");
                     }
                     self.restart(validated, component_value).await?;
+                    last_good::save(&self.setup.work_dir, value);
                 }
                 if self.running.is_some() {
                     self.report(ReportedState::Running).await;
@@ -213,6 +221,27 @@ impl<C: Component> Supervisor<C> {
             }
         }
         Ok(())
+    }
+
+    /// Starts the configuration saved by an earlier run, if it still validates.
+    async fn run_last_good(&mut self) -> Result<bool, HarnessError> {
+        let Some(saved) = last_good::load(&self.setup.work_dir) else {
+            return Ok(false);
+        };
+        let (_, component_value) = split(&saved);
+        let component_value = normalized(&component_value);
+        let checked = from_value::<C::Config>(&component_value).and_then(|p| C::validate(p.config));
+        let Ok(validated) = checked else {
+            return Ok(false);
+        };
+        tracing::warn!(
+            "Running the last good configuration saved by an earlier run until a valid one arrives."
+        );
+        self.restart(validated, component_value).await?;
+        if self.running.is_some() {
+            self.report(ReportedState::Running).await;
+        }
+        Ok(self.running.is_some())
     }
 
     fn apply_kit(&mut self, kit: &KitSettings) {

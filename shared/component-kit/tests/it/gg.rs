@@ -154,6 +154,11 @@ pub struct Nucleus {
 }
 
 impl Nucleus {
+    /// The component's work folder (the temp folder that also holds the socket).
+    pub fn work_dir(&self) -> PathBuf {
+        self._dir.path().to_owned()
+    }
+
     /// Binds the socket and serves `component` with `config`.
     pub fn start(component: &'static str, config: Value) -> Self {
         let dir = tempfile::tempdir().unwrap();

@@ -34,24 +34,45 @@ async fn an_invalid_first_config_reports_errored_and_waits_for_a_good_one() {
 }
 
 #[tokio::test]
-async fn a_bad_update_keeps_the_last_good_config_running() {
+async fn a_bad_update_keeps_the_last_good_config_running_without_a_restart_loop() {
     let mut rig = Rig::start(json!({"intervalMs": 5}));
     assert_eq!(rig.next_seen().await, started(5));
     rig.nucleus.gg.wait_states(&["RUNNING"]).await;
 
-    // Fails validate(): the run with 5 goes on.
+    // Fails validate(): the run with 5 goes on, and no ERRORED is reported, because on the
+    // nucleus ERRORED restarts the process and the third time marks it BROKEN.
     rig.nucleus.gg.update_config(json!({"intervalMs": 0}));
-    rig.nucleus.gg.wait_states(&["RUNNING", "ERRORED"]).await;
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), rig.next_seen())
+            .await
+            .is_err(),
+        "the good run must not be stopped by a bad update"
+    );
+    assert_eq!(rig.nucleus.gg.states(), ["RUNNING"]);
 
     // A good one replaces it: the first thing the probe sees is the old run stopping.
     rig.nucleus.gg.update_config(json!({"intervalMs": 9}));
     assert_eq!(rig.next_seen().await, Seen::Stopped { interval_ms: 5 });
     assert_eq!(rig.next_seen().await, started(9));
-    rig.nucleus
-        .gg
-        .wait_states(&["RUNNING", "ERRORED", "RUNNING"])
-        .await;
+    rig.nucleus.gg.wait_states(&["RUNNING"]).await;
     assert_eq!(rig.stop().await.unwrap(), Exit::Stopped);
+}
+
+#[tokio::test]
+async fn a_restart_with_a_bad_config_runs_the_last_good_one_saved_in_the_work_folder() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().to_owned();
+    let mut rig = Rig::start_with(json!({"intervalMs": 5}), |h| h.work_dir(dir.clone()));
+    assert_eq!(rig.next_seen().await, started(5));
+    rig.nucleus.gg.wait_states(&["RUNNING"]).await;
+    assert!(dir.join(".last-good-config.json").exists());
+    assert_eq!(rig.stop().await.unwrap(), Exit::Stopped);
+
+    // A new process (same work folder) whose configuration is bad keeps collecting.
+    let mut again = Rig::start_with(json!({"intervalMs": "fast"}), |h| h.work_dir(dir.clone()));
+    assert_eq!(again.next_seen().await, started(5));
+    again.nucleus.gg.wait_states(&["RUNNING"]).await;
+    assert_eq!(again.stop().await.unwrap(), Exit::Stopped);
 }
 
 #[tokio::test]

@@ -108,7 +108,8 @@ impl Rig {
             .tracing(false)
             .grace_period(Duration::from_secs(2))
             .update_debounce(Duration::from_millis(10))
-            .thing_name(THING);
+            .thing_name(THING)
+            .work_dir(nucleus.work_dir());
         let harness = tokio::spawn(tweak(harness).serve());
         Self {
             nucleus,
