@@ -38,7 +38,10 @@ say "Three messages from local pub/sub (factory/raw/+)"
 say "Last lines of the component's log"
 tail -n 5 "$root/logs/com.smartfactory.ExampleSensor.log" || true
 
-say "Try: $bin status --root $root | $bin sub --root $root 'factory/#' | $bin logs --root $root com.smartfactory.ExampleSensor -f"
+say "Try, from another shell:"
+echo "  $bin status --root $root"
+echo "  $bin sub --root $root 'factory/#' --count 5"
+echo "  $bin logs --root $root com.smartfactory.ExampleSensor --follow"
 if [ "$seconds" -gt 0 ]; then
   sleep "$seconds"
 else
