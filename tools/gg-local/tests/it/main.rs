@@ -3,4 +3,5 @@
 #![allow(clippy::unwrap_used, reason = "test helpers fail loudly by design")]
 
 mod lifecycle;
+mod repo_recipes;
 mod runtime;
