@@ -240,7 +240,8 @@ impl<C: Component> Harness<C> {
         let _publisher_guard = publisher_stop.clone().drop_guard();
         let publisher =
             MetricsPublisher::new(self.metrics.clone(), C::NAME, thing_name.to_string());
-        tokio::spawn(publisher.run(ipc.clone(), interval_rx, publisher_stop));
+        tokio::spawn(publisher.run(ipc.clone(), interval_rx, publisher_stop.clone()));
+        tokio::spawn(crate::validation::answer::<C>(ipc.clone(), publisher_stop));
 
         let setup = Setup {
             component: Arc::new(self.component),

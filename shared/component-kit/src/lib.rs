@@ -71,6 +71,7 @@ pub mod metrics;
 pub mod settings;
 mod signals;
 mod supervisor;
+mod validation;
 
 pub use cloudwatch::{CLOUDWATCH_METRIC_TOPIC, METRIC_NAMESPACE};
 pub use component::Component;

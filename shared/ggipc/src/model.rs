@@ -348,6 +348,57 @@ pub struct ConfigurationUpdateEvents {
     pub configuration_update_event: Option<ConfigurationUpdateEvent>,
 }
 
+/// A configuration a deployment wants to apply, for the component to check first.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ValidateConfigurationUpdateEvent {
+    /// The whole configuration the component would get.
+    #[serde(default)]
+    pub configuration: Value,
+    /// Deployment to answer for.
+    pub deployment_id: String,
+}
+
+/// SubscribeToValidateConfigurationUpdates event union.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ValidateConfigurationUpdateEvents {
+    /// The only member.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validate_configuration_update_event: Option<ValidateConfigurationUpdateEvent>,
+}
+
+/// The component's verdict on a proposed configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ConfigurationValidityStatus {
+    /// Apply it.
+    Accepted,
+    /// Fail the deployment.
+    Rejected,
+}
+
+/// The report itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfigurationValidityReport {
+    /// Verdict.
+    pub status: ConfigurationValidityStatus,
+    /// Deployment from the event.
+    pub deployment_id: String,
+    /// Why, for a rejection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// SendConfigurationValidityReport request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SendConfigurationValidityReportRequest {
+    /// The report.
+    pub configuration_validity_report: ConfigurationValidityReport,
+}
+
 /// The states a component may report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]

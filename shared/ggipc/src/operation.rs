@@ -79,6 +79,17 @@ operation!(
     Empty,
     stream ConfigurationUpdateEvents = "aws.greengrass#ConfigurationUpdateEvents"
 );
+operation!(
+    SubscribeToValidateConfigurationUpdates,
+    Empty,
+    Empty,
+    stream ValidateConfigurationUpdateEvents = "aws.greengrass#ValidateConfigurationUpdateEvents"
+);
+operation!(
+    SendConfigurationValidityReport,
+    SendConfigurationValidityReportRequest,
+    Empty
+);
 operation!(UpdateState, UpdateStateRequest, Empty);
 operation!(
     GetSecretValue,

@@ -3,6 +3,7 @@
 use crate::services::authz::{MQTT_PROXY, PUBSUB, SECRET_MANAGER};
 use crate::services::component_updates::ComponentUpdates;
 use crate::services::config_store::ConfigStore;
+use crate::services::config_validation::ConfigValidation;
 use crate::services::iot_core::IotCore;
 use crate::services::pubsub::{PubSub, PubSubError};
 use crate::services::registry::Registry;
@@ -57,6 +58,8 @@ pub struct Services {
     pub secrets: Secrets,
     /// Update notifications.
     pub updates: ComponentUpdates,
+    /// Configuration checks before deployments.
+    pub validation: ConfigValidation,
     /// Where UpdateState goes.
     pub state_reports: tokio::sync::mpsc::Sender<StateReport>,
     /// Deployments and listings for the CLI; set once the runtime exists.
@@ -214,6 +217,16 @@ async fn dispatch(s: &Services, call: Call) -> Result<Reply, IpcError> {
             let component = req.component_name.unwrap_or_else(|| me.to_string());
             s.config.watch(&component, req.key_path, call.events)?;
             Ok(Reply::Stream(json!({})))
+        }
+        "SubscribeToValidateConfigurationUpdates" => {
+            s.validation.subscribe(me, call.events);
+            Ok(Reply::Stream(json!({})))
+        }
+        "SendConfigurationValidityReport" => {
+            let req: SendConfigurationValidityReportRequest = parse(&call)?;
+            s.validation
+                .report(&me, req.configuration_validity_report)?;
+            Ok(Reply::Unary(json!({})))
         }
         "UpdateState" => {
             let req: UpdateStateRequest = parse(&call)?;

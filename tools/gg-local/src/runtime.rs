@@ -13,6 +13,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
+/// How long components may take to check a new configuration (the API's default).
+const CONFIG_VALIDATION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Deployment state shared by the control plane and `run`.
 pub struct Runtime {
     services: Arc<Services>,
@@ -76,6 +79,23 @@ impl Runtime {
             .filter_map(|name| Some((name.clone(), self.services.config.tree(name)?)))
             .collect();
         let resolved = resolve(&document, &store, &self.ctx, &current)?;
+        // Running components may veto their new configuration before anything changes.
+        let proposals: Vec<(String, Value)> = resolved
+            .iter()
+            .filter(|c| {
+                current
+                    .get(&c.name)
+                    .is_some_and(|old| *old != c.configuration)
+            })
+            .map(|c| (c.name.clone(), c.configuration.clone()))
+            .collect();
+        if !proposals.is_empty() {
+            self.services
+                .validation
+                .validate(&id, &proposals, CONFIG_VALIDATION_TIMEOUT)
+                .await
+                .map_err(|reason| anyhow::anyhow!("deployment {id} rejected: {reason}"))?;
+        }
         let replaced = self.components_replaced(&resolved);
         let policy = document.policies.component_update;
         if !replaced.is_empty() && policy.action == ComponentUpdateAction::NotifyComponents {

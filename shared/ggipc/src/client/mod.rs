@@ -247,6 +247,36 @@ impl IpcClient {
             .await
     }
 
+    /// Asks to check configurations before a deployment applies them.
+    pub async fn subscribe_to_validate_configuration_updates(
+        &self,
+    ) -> Result<Subscription<ValidateConfigurationUpdateEvents>, IpcError> {
+        self.subscribe::<op::SubscribeToValidateConfigurationUpdates>(&Empty {})
+            .await
+    }
+
+    /// Answers a validation event: `Ok` accepts, `Err(reason)` rejects (the deployment fails).
+    pub async fn send_configuration_validity_report(
+        &self,
+        deployment_id: &str,
+        verdict: Result<(), String>,
+    ) -> Result<(), IpcError> {
+        let (status, message) = match verdict {
+            Ok(()) => (ConfigurationValidityStatus::Accepted, None),
+            Err(reason) => (ConfigurationValidityStatus::Rejected, Some(reason)),
+        };
+        let request = SendConfigurationValidityReportRequest {
+            configuration_validity_report: ConfigurationValidityReport {
+                status,
+                deployment_id: deployment_id.to_owned(),
+                message,
+            },
+        };
+        self.call::<op::SendConfigurationValidityReport>(&request)
+            .await
+            .map(drop)
+    }
+
     /// Reports the component's state to the nucleus.
     pub async fn update_state(&self, state: ReportedState) -> Result<(), IpcError> {
         self.call::<op::UpdateState>(&UpdateStateRequest { state })

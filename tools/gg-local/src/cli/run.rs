@@ -85,6 +85,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         iot,
         secrets,
         updates: ComponentUpdates::default(),
+        validation: Default::default(),
         state_reports: state_tx,
         control: std::sync::OnceLock::new(),
     };

@@ -3,6 +3,7 @@
 pub mod authz;
 pub mod component_updates;
 pub mod config_store;
+pub mod config_validation;
 pub mod iot_core;
 pub mod pubsub;
 pub mod registry;

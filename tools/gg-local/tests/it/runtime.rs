@@ -199,3 +199,78 @@ fn cli_status_lists_the_deployed_component_as_running() {
     assert_eq!(listing["components"][0]["componentName"], "test.EnvDump");
     assert_eq!(listing["components"][0]["version"], "1.0.0");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_component_can_reject_a_deployments_configuration_and_nothing_changes() {
+    let rt = start();
+    let env = tokio::task::block_in_place(|| component_env(&rt.work));
+    let socket = &env["AWS_GG_NUCLEUS_DOMAIN_SOCKET_FILEPATH_FOR_COMPONENT"];
+    let client = IpcClient::connect(ConnectOptions::new(socket, env["SVCUID"].clone()))
+        .await
+        .unwrap();
+    let mut checks = client
+        .subscribe_to_validate_configuration_updates()
+        .await
+        .unwrap();
+    // The component (played by this test) refuses any threshold above 10.
+    let answer = {
+        let client = client.clone();
+        tokio::spawn(async move {
+            let mut seen = Vec::new();
+            while let Some(Ok(event)) = checks.next().await {
+                let proposal = event.validate_configuration_update_event.unwrap();
+                let threshold = proposal.configuration["threshold"].as_i64().unwrap_or(0);
+                seen.push(threshold);
+                let verdict = if threshold > 10 {
+                    Err(format!("threshold {threshold} is above 10"))
+                } else {
+                    Ok(())
+                };
+                client
+                    .send_configuration_validity_report(&proposal.deployment_id, verdict)
+                    .await
+                    .unwrap();
+                if seen.len() == 2 {
+                    return seen;
+                }
+            }
+            seen
+        })
+    };
+    let deploy = |threshold: u32| {
+        let doc = rt.root.parent().unwrap().join(format!("d{threshold}.json"));
+        std::fs::write(
+            &doc,
+            format!(r#"{{"components": {{"test.EnvDump": {{"componentVersion": "1.0.0", "configurationUpdate": {{"merge": {{"threshold": {threshold}}}}}}}}}}}"#),
+        )
+        .unwrap();
+        Command::new(env!("CARGO_BIN_EXE_gg-local"))
+            .args(["deploy", "--root"])
+            .arg(&rt.root)
+            .arg(&doc)
+            .output()
+            .unwrap()
+    };
+    let refused = tokio::task::block_in_place(|| deploy(50));
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("threshold 50 is above 10"), "{stderr}");
+    let cfg = client.get_configuration(None, &[]).await.unwrap();
+    assert!(
+        cfg.value.get("threshold").is_none(),
+        "a rejected configuration must not be applied"
+    );
+
+    let accepted = tokio::task::block_in_place(|| deploy(7));
+    assert!(
+        accepted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&accepted.stderr)
+    );
+    let cfg = client
+        .get_configuration(None, &["threshold"])
+        .await
+        .unwrap();
+    assert_eq!(cfg.value, serde_json::json!({"threshold": 7}));
+    assert_eq!(answer.await.unwrap(), [50, 7]);
+}
