@@ -1,6 +1,8 @@
 """GetConfiguration / UpdateConfiguration and configuration-update events from a new deployment."""
 
 import copy
+import json
+import subprocess
 
 DEFAULTS = {"greeting": "hello", "nested": {"level": 3, "list": [1, 2]}, "threshold": 5}
 
@@ -45,3 +47,28 @@ def test_configuration_update_event_from_new_deployment(gg):
     assert r["events"]["root"], "a subscription to the whole configuration got no event"
     assert all(e["componentName"] == "conf.ConfigEvents" for e in r["events"]["root"])
     assert r["events"]["unrelated"] == [], "event for a key the deployment did not change"
+
+
+def test_component_rejects_a_configuration_and_the_deployment_fails(gg):
+    rt = gg()
+    rt.add("conf.ConfigCheck", "config_validation.py", {"threshold": 5})
+    rt.start()
+    rt.wait_signal("conf.ConfigCheck", "subscribed")
+
+    def deployment(threshold):
+        nxt = copy.deepcopy(rt.deployment)
+        nxt["components"]["conf.ConfigCheck"]["configurationUpdate"] = {"merge": {"threshold": threshold}}
+        path = rt.base / f"deployment-{threshold}.json"
+        path.write_text(json.dumps(nxt))
+        return subprocess.run([str(rt.binary), "deploy", "--root", str(rt.root), str(path)],
+                              capture_output=True, text=True, timeout=60)
+
+    refused = deployment(50)
+    assert refused.returncode != 0
+    assert "threshold 50 is above 10" in refused.stderr, refused.stderr
+    accepted = deployment(7)
+    assert accepted.returncode == 0, accepted.stderr
+
+    r = rt.wait_result("conf.ConfigCheck")
+    assert r["seen"] == [50, 7]
+    assert r["after"] == {"threshold": 7}
