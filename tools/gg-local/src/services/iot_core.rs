@@ -63,6 +63,44 @@ impl std::fmt::Debug for Backend {
 pub struct IotCore {
     backend: Backend,
     watchers: Arc<Mutex<Vec<Watcher>>>,
+    acks: Arc<Mutex<SubAcks>>,
+}
+
+/// How long SubscribeToIoTCore waits for the broker's SUBACK before answering anyway (offline:
+/// the subscription is made when the connection comes back).
+const SUBACK_WAIT: Duration = Duration::from_secs(5);
+
+/// Matches SUBACKs to SubscribeToIoTCore calls. rumqttc numbers packets itself and reports each
+/// outgoing SUBSCRIBE in request order, so requests queue here until their packet id is known.
+#[derive(Debug, Default)]
+struct SubAcks {
+    /// One entry per `subscribe` handed to rumqttc, in order; `None` for our own resubscribes.
+    queued: std::collections::VecDeque<Option<tokio::sync::oneshot::Sender<bool>>>,
+    by_packet: std::collections::HashMap<u16, tokio::sync::oneshot::Sender<bool>>,
+}
+
+impl SubAcks {
+    fn sent(&mut self, packet_id: u16) {
+        if let Some(Some(waiter)) = self.queued.pop_front() {
+            self.by_packet.insert(packet_id, waiter);
+        }
+    }
+
+    fn acked(&mut self, ack: &rumqttc::SubAck) {
+        if let Some(waiter) = self.by_packet.remove(&ack.pkid) {
+            let granted = ack
+                .return_codes
+                .iter()
+                .all(|c| !matches!(c, rumqttc::SubscribeReasonCode::Failure));
+            let _ = waiter.send(granted);
+        }
+    }
+
+    /// A dropped connection loses in-flight packets; waiters fall back to the timeout path.
+    fn reset(&mut self) {
+        self.queued.clear();
+        self.by_packet.clear();
+    }
 }
 
 fn qos(q: Qos) -> rumqttc::QoS {
@@ -109,6 +147,7 @@ impl IotCore {
         Ok(Self {
             backend: Backend::File(tokio::sync::Mutex::new(file), path.to_owned()),
             watchers: Arc::default(),
+            acks: Arc::default(),
         })
     }
 
@@ -127,8 +166,10 @@ impl IotCore {
         ));
         let (client, mut events) = rumqttc::AsyncClient::new(opts, 1024);
         let watchers: Arc<Mutex<Vec<Watcher>>> = Arc::default();
+        let acks: Arc<Mutex<SubAcks>> = Arc::default();
         let deliver_to = watchers.clone();
         let resubscribe = client.clone();
+        let loop_acks = acks.clone();
         tokio::spawn(async move {
             let mut backoff = Duration::from_millis(100);
             loop {
@@ -139,10 +180,17 @@ impl IotCore {
                     Ok(rumqttc::Event::Incoming(rumqttc::Packet::ConnAck(_))) => {
                         tracing::info!("Connected to the IoT Core broker.");
                         backoff = Duration::from_millis(100);
-                        resubscribe_all(&deliver_to, &resubscribe);
+                        resubscribe_all(&deliver_to, &resubscribe, &loop_acks);
+                    }
+                    Ok(rumqttc::Event::Outgoing(rumqttc::Outgoing::Subscribe(packet_id))) => {
+                        lock(&loop_acks).sent(packet_id);
+                    }
+                    Ok(rumqttc::Event::Incoming(rumqttc::Packet::SubAck(ack))) => {
+                        lock(&loop_acks).acked(&ack);
                     }
                     Ok(_) => {}
                     Err(e) => {
+                        lock(&loop_acks).reset();
                         tracing::warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "IoT Core broker connection failed.");
                         tokio::time::sleep(backoff).await;
                         backoff = (backoff * 2).min(Duration::from_secs(30));
@@ -153,6 +201,7 @@ impl IotCore {
         Ok(Self {
             backend: Backend::Mqtt(client),
             watchers,
+            acks,
         })
     }
 
@@ -188,12 +237,14 @@ impl IotCore {
         }
     }
 
-    /// SubscribeToIoTCore.
+    /// SubscribeToIoTCore: answers once the broker granted the subscription (or after
+    /// [`SUBACK_WAIT`] while offline); a refusal (for example the broker's ACL) is an error.
     pub async fn subscribe(&self, filter: &str, q: Qos, sink: EventSink) -> anyhow::Result<()> {
         let parsed = TopicFilter::new(filter)
             .map_err(|e| anyhow::anyhow!("invalid topic filter {filter:?}: {e}"))?;
+        // Registered first: retained messages arrive right after the SUBACK.
         {
-            let mut watchers = self.watchers.lock().unwrap_or_else(|p| p.into_inner());
+            let mut watchers = lock(&self.watchers);
             watchers.retain(|w| !w.sink.is_closed());
             watchers.push(Watcher {
                 filter: parsed,
@@ -201,25 +252,50 @@ impl IotCore {
             });
         }
         if let Backend::Mqtt(client) = &self.backend {
-            client
-                .subscribe(filter, qos(q))
-                .await
-                .context("IoT Core subscribe queue closed")?;
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            {
+                // Queue and hand over together, so the order matches rumqttc's packet order.
+                let mut acks = lock(&self.acks);
+                acks.queued.push_back(Some(tx));
+                if client.try_subscribe(filter, qos(q)).is_err() {
+                    acks.queued.pop_back();
+                    anyhow::bail!("IoT Core subscribe queue is full; try again");
+                }
+            }
+            match tokio::time::timeout(SUBACK_WAIT, rx).await {
+                // The IPC stream closes with the error, which drops the watcher with it.
+                Ok(Ok(false)) => anyhow::bail!("the broker refused the subscription to {filter}"),
+                Ok(Ok(true)) => {}
+                _ => tracing::warn!(
+                    filter,
+                    "No SUBACK yet (broker offline?); the subscription is made when it connects."
+                ),
+            }
         }
         Ok(())
     }
 }
 
-fn resubscribe_all(watchers: &Mutex<Vec<Watcher>>, client: &rumqttc::AsyncClient) {
-    let filters: Vec<String> = {
-        let w = watchers.lock().unwrap_or_else(|p| p.into_inner());
-        w.iter()
-            .filter(|w| !w.sink.is_closed())
-            .map(|w| w.filter.to_string())
-            .collect()
-    };
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn resubscribe_all(
+    watchers: &Mutex<Vec<Watcher>>,
+    client: &rumqttc::AsyncClient,
+    acks: &Mutex<SubAcks>,
+) {
+    let filters: Vec<String> = lock(watchers)
+        .iter()
+        .filter(|w| !w.sink.is_closed())
+        .map(|w| w.filter.to_string())
+        .collect();
     for f in filters {
-        let _ = client.try_subscribe(f, rumqttc::QoS::AtLeastOnce);
+        // A placeholder keeps the SUBACK bookkeeping in step with rumqttc's packet order.
+        lock(acks).queued.push_back(None);
+        if client.try_subscribe(f, rumqttc::QoS::AtLeastOnce).is_err() {
+            lock(acks).queued.pop_back();
+        }
     }
 }
 
