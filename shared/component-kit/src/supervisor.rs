@@ -94,11 +94,17 @@ impl<C: Component> Supervisor<C> {
         let mut reload_at: Option<Instant> = None;
         let mut resubscribe_at: Option<Instant> = None;
         let mut backoff = FIRST_RETRY;
+        let mut reconnects = self.setup.ipc.reconnects();
         loop {
             tokio::select! {
                 biased;
                 () = self.setup.root.cancelled() => return self.shutdown().await,
                 joined = wait_run(&mut self.running) => return self.run_ended(joined).await,
+                // Updates sent while the socket was down are lost: read the configuration again.
+                Ok(()) = reconnects.changed() => {
+                    tracing::info!("Reconnected to the nucleus; reading the configuration again.");
+                    reload_at.get_or_insert_with(|| Instant::now() + self.setup.debounce);
+                }
                 event = next_event(&mut updates) => match event {
                     Some(Ok(ev)) => {
                         tracing::debug!(key_path = ?ev.configuration_update_event.map(|e| e.key_path), "Configuration changed.");

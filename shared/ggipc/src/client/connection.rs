@@ -131,6 +131,7 @@ pub(crate) async fn drive(
     table: Arc<StreamTable>,
     mut outgoing: mpsc::Receiver<Outgoing>,
     first: (OwnedReadHalf, OwnedWriteHalf),
+    reconnects: tokio::sync::watch::Sender<u64>,
 ) {
     let mut conn = Some(first);
     let mut backoff = Duration::from_millis(50);
@@ -141,6 +142,7 @@ pub(crate) async fn drive(
                 Ok(c) => {
                     tracing::info!(socket = %opts.socket_path.display(), "Reconnected to the IPC server.");
                     backoff = Duration::from_millis(50);
+                    reconnects.send_modify(|n| *n += 1);
                     c
                 }
                 Err(e) => {

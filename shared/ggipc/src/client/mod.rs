@@ -28,6 +28,7 @@ pub struct IpcClient {
     outgoing: mpsc::Sender<Outgoing>,
     table: Arc<StreamTable>,
     call_timeout: Duration,
+    reconnects: tokio::sync::watch::Receiver<u64>,
 }
 
 impl IpcClient {
@@ -42,12 +43,20 @@ impl IpcClient {
         let table = Arc::new(StreamTable::default());
         let (tx, rx) = mpsc::channel(1024);
         let call_timeout = opts.call_timeout;
-        tokio::spawn(connection::drive(opts, table.clone(), rx, first));
+        let (reconnects_tx, reconnects) = tokio::sync::watch::channel(0);
+        tokio::spawn(connection::drive(opts, table.clone(), rx, first, reconnects_tx));
         Ok(Self {
             outgoing: tx,
             table,
             call_timeout,
+            reconnects,
         })
+    }
+
+    /// Counts reconnections. Subscriptions are reopened by themselves, but events sent while the
+    /// socket was down are gone: watch this to re-read state (the kit re-reads configuration).
+    pub fn reconnects(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.reconnects.clone()
     }
 
     /// Events dropped so far because a subscription's consumer fell behind.
