@@ -44,7 +44,13 @@ impl IpcClient {
         let (tx, rx) = mpsc::channel(1024);
         let call_timeout = opts.call_timeout;
         let (reconnects_tx, reconnects) = tokio::sync::watch::channel(0);
-        tokio::spawn(connection::drive(opts, table.clone(), rx, first, reconnects_tx));
+        tokio::spawn(connection::drive(
+            opts,
+            table.clone(),
+            rx,
+            first,
+            reconnects_tx,
+        ));
         Ok(Self {
             outgoing: tx,
             table,

@@ -125,6 +125,11 @@ async fn client_reconnects_and_reopens_subscriptions_after_the_server_restarts()
         1,
         "subscription was not reopened"
     );
+    assert_eq!(
+        *c.reconnects().borrow(),
+        1,
+        "the reconnect is counted for watchers"
+    );
     c.publish_json("t", serde_json::json!({"n": 3}))
         .await
         .unwrap();

@@ -444,8 +444,17 @@ async fn a_component_starts_only_after_its_hard_dependency_is_running() {
     assert_eq!(report.started, ["com.test.Base", "com.test.App"]);
     gg.wait_state("com.test.App", ComponentState::Running).await;
     assert_eq!(gg.state("com.test.Base"), Some(ComponentState::Running));
+    // RUNNING means spawned; on a busy machine the script may not have written its line yet.
+    let order_file = gg.root().join("order");
+    for _ in 0..200 {
+        let order = std::fs::read_to_string(&order_file).unwrap_or_default();
+        if lines(&order).contains(&"app") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
     gg.shutdown().await;
-    let order = std::fs::read_to_string(gg.root().join("order")).unwrap();
+    let order = std::fs::read_to_string(order_file).unwrap();
     assert_eq!(lines(&order), ["base", "app", "stop-app", "stop-base"]);
 }
 
