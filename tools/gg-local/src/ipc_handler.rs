@@ -5,7 +5,7 @@ use crate::services::component_updates::ComponentUpdates;
 use crate::services::config_store::ConfigStore;
 use crate::services::config_validation::ConfigValidation;
 use crate::services::iot_core::IotCore;
-use crate::services::pubsub::{PubSub, PubSubError};
+use crate::services::pubsub::{PubSub, PubSubError, RawPublish};
 use crate::services::registry::Registry;
 use crate::services::secrets::Secrets;
 use ggipc::model::*;
@@ -94,6 +94,16 @@ fn parse<T: DeserializeOwned>(call: &Call) -> Result<T, IpcError> {
     })
 }
 
+/// Like [`parse`], for request types that borrow from the payload.
+fn parse_borrowed<'a, T: serde::Deserialize<'a>>(call: &'a Call) -> Result<T, IpcError> {
+    serde_json::from_slice(&call.payload).map_err(|e| {
+        IpcError::modelled(
+            ErrorKind::InvalidArgumentsError,
+            format!("invalid {} request: {e}", call.operation),
+        )
+    })
+}
+
 fn unauthorized(component: &str, service: &str, operation: &str, resource: &str) -> IpcError {
     IpcError::modelled(
         ErrorKind::UnauthorizedError,
@@ -152,19 +162,14 @@ async fn dispatch(s: &Services, call: Call) -> Result<Reply, IpcError> {
     let op = call.operation.as_str();
     match op {
         "PublishToTopic" => {
-            let req: PublishToTopicRequest = parse(&call)?;
+            let req: RawPublish<'_> = parse_borrowed(&call)?;
             authorize(s, &me, PUBSUB, op, &req.topic)?;
-            match s.pubsub.publish(&me, &req.topic, &req.publish_message) {
-                Ok(_) => Ok(Reply::Unary(json!({}))),
-                Err(PubSubError::WildcardPublish) => Err(IpcError::modelled(
-                    ErrorKind::InvalidArgumentsError,
-                    PubSubError::WildcardPublish.to_string(),
-                )),
-                Err(e) => Err(IpcError::modelled(
-                    ErrorKind::InvalidArgumentsError,
-                    e.to_string(),
-                )),
-            }
+            let invalid = |e: PubSubError| {
+                IpcError::modelled(ErrorKind::InvalidArgumentsError, e.to_string())
+            };
+            let event = req.event().map_err(invalid)?;
+            s.pubsub.publish(&me, &req.topic, event).map_err(invalid)?;
+            Ok(Reply::Unary(json!({})))
         }
         "SubscribeToTopic" => {
             let req: SubscribeToTopicRequest = parse(&call)?;
