@@ -1,6 +1,7 @@
 //! SubscribeToComponentUpdates / DeferComponentUpdate: before a deployment replaces a running
 //! component, subscribers are told and may ask for more time, as with NOTIFY_COMPONENTS.
 
+use super::component_sinks::ComponentSinks;
 use ggipc::model::{
     ComponentUpdatePolicyEvents, PostComponentUpdateEvent, PreComponentUpdateEvent,
 };
@@ -15,7 +16,6 @@ pub const EVENT_SHAPE: &str = "aws.greengrass#ComponentUpdatePolicyEvents";
 
 #[derive(Debug, Default)]
 struct Inner {
-    subscribers: Vec<(Arc<str>, EventSink)>,
     /// Latest deferral per (deployment, component): how long to wait before asking again.
     deferrals: HashMap<(String, String), Duration>,
 }
@@ -23,6 +23,7 @@ struct Inner {
 /// Tracks subscribers and their answers.
 #[derive(Debug, Default)]
 pub struct ComponentUpdates {
+    subscribers: ComponentSinks,
     inner: Mutex<Inner>,
     answered: Notify,
 }
@@ -34,9 +35,7 @@ impl ComponentUpdates {
 
     /// Adds a subscriber.
     pub fn subscribe(&self, component: Arc<str>, sink: EventSink) {
-        let mut inner = self.lock();
-        inner.subscribers.retain(|(_, s)| !s.is_closed());
-        inner.subscribers.push((component, sink));
+        self.subscribers.add(component, sink);
     }
 
     /// Records a DeferComponentUpdate.
@@ -53,12 +52,8 @@ impl ComponentUpdates {
     pub async fn negotiate(&self, deployment_id: &str, timeout: Duration) -> u32 {
         let mut deferred = 0;
         loop {
-            let sinks: Vec<(Arc<str>, EventSink)> = {
-                let mut inner = self.lock();
-                inner.subscribers.retain(|(_, s)| !s.is_closed());
-                inner.deferrals.retain(|(d, _), _| d != deployment_id);
-                inner.subscribers.clone()
-            };
+            self.lock().deferrals.retain(|(d, _), _| d != deployment_id);
+            let sinks = self.subscribers.live();
             if sinks.is_empty() {
                 return deferred;
             }
@@ -128,7 +123,7 @@ impl ComponentUpdates {
                 deployment_id: deployment_id.to_owned(),
             }),
         };
-        for (_, sink) in self.lock().subscribers.iter() {
+        for (_, sink) in self.subscribers.live() {
             sink.send(EVENT_SHAPE, &event);
         }
     }

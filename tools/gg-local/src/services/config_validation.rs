@@ -2,6 +2,7 @@
 //! changes a running component's configuration, the component may check it; a rejection fails
 //! the deployment and nothing is applied (configurationValidationPolicy).
 
+use super::component_sinks::ComponentSinks;
 use ggipc::model::{
     ConfigurationValidityReport, ConfigurationValidityStatus, ValidateConfigurationUpdateEvent,
     ValidateConfigurationUpdateEvents,
@@ -19,7 +20,6 @@ pub const EVENT_SHAPE: &str = "aws.greengrass#ValidateConfigurationUpdateEvents"
 
 #[derive(Debug, Default)]
 struct Inner {
-    subscribers: Vec<(Arc<str>, EventSink)>,
     /// (deployment, component) → the answer, or None while it is awaited.
     requests: HashMap<(String, String), Option<ConfigurationValidityReport>>,
 }
@@ -27,6 +27,7 @@ struct Inner {
 /// Validation subscribers and their answers.
 #[derive(Debug, Default)]
 pub struct ConfigValidation {
+    subscribers: ComponentSinks,
     inner: Mutex<Inner>,
     answered: Notify,
 }
@@ -38,9 +39,7 @@ impl ConfigValidation {
 
     /// Adds a subscriber.
     pub fn subscribe(&self, component: Arc<str>, sink: EventSink) {
-        let mut inner = self.lock();
-        inner.subscribers.retain(|(_, s)| !s.is_closed());
-        inner.subscribers.push((component, sink));
+        self.subscribers.add(component, sink);
     }
 
     /// Records a component's answer; refused when nothing was asked, as on the nucleus.
@@ -74,9 +73,9 @@ impl ConfigValidation {
         timeout: Duration,
     ) -> Result<(), String> {
         let mut asked = Vec::new();
+        let subscribers = self.subscribers.live();
         {
             let mut inner = self.lock();
-            inner.subscribers.retain(|(_, s)| !s.is_closed());
             let mut sent = Vec::new();
             for (component, configuration) in proposals {
                 let event = ValidateConfigurationUpdateEvents {
@@ -85,7 +84,7 @@ impl ConfigValidation {
                         deployment_id: deployment_id.to_owned(),
                     }),
                 };
-                for (_, sink) in inner.subscribers.iter().filter(|(c, _)| **c == **component) {
+                for (_, sink) in subscribers.iter().filter(|(c, _)| **c == **component) {
                     if sink.send(EVENT_SHAPE, &event) && !sent.contains(component) {
                         sent.push(component.clone());
                     }
