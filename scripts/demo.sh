@@ -9,8 +9,8 @@ seconds=0
 root=run/gg-local
 say() { printf '\n==> %s\n' "$*"; }
 
-say "Building gg-local and the example component (release; first build takes a few minutes)"
-cargo build --release --locked -p gg-local -p example-sensor
+say "Building gg-local and the components (release; first build takes a few minutes)"
+cargo build --release --locked -p gg-local -p example-sensor -p modbus-adapter
 say "Staging artifacts"
 scripts/stage-artifacts.sh target/release run/artifacts
 bin=target/release/gg-local

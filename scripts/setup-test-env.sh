@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond the Rust toolchain, idempotently:
-#   * Debian packages: mosquitto, mosquitto-clients (the IoT Core stand-in) and openssl (test PKI);
+#   * Debian packages: mosquitto, mosquitto-clients (the IoT Core stand-in), openssl (test PKI) and
+#     socat (a serial pty pair for the Modbus RTU tests);
 #   * .peers/: a Python venv with tests/requirements.txt (AWS's IPC client, pytest), rebuilt when
 #     that file changes (its hash is stamped in .peers/.requirements.sha256).
 # Safe to run again: it does nothing when everything is already in place.
@@ -28,7 +29,7 @@ apt_install() {
 
 # --- Debian packages --------------------------------------------------------------------------
 missing=()
-for pkg in mosquitto mosquitto-clients openssl; do
+for pkg in mosquitto mosquitto-clients openssl socat; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
         missing+=("$pkg")
     fi
@@ -36,7 +37,7 @@ done
 if ((${#missing[@]})); then
     apt_install "${missing[@]}"
 else
-    say "Debian packages present: mosquitto mosquitto-clients openssl"
+    say "Debian packages present: mosquitto mosquitto-clients openssl socat"
 fi
 # The tests start their own brokers on free loopback ports; no system broker is needed.
 

@@ -20,4 +20,5 @@ while read -r name version binary; do
   echo "staged $name $version -> $dest/$name/$version/$binary-$arch"
 done <<LIST
 com.smartfactory.ExampleSensor 0.1.0 example-sensor
+com.smartfactory.ModbusAdapter 0.1.0 modbus-adapter
 LIST
