@@ -172,63 +172,49 @@ impl StreamTable {
             return;
         };
         let is_error = msg.message_type == MessageType::ApplicationError;
-        match slot {
+        let (key, awaiting_response, first) = match slot {
             Slot::Unary(reply) => {
                 let _ = reply.send(into_result(msg));
+                return;
             }
             Slot::Stream {
                 key,
                 first,
-                awaiting_response: true,
-            } => {
-                let ends = is_error || msg.terminates();
-                if let Some(reply) = first {
-                    let _ = reply.send(into_result(msg));
-                } else if is_error {
-                    tracing::warn!(
-                        stream_id = id,
-                        "The server refused to reopen a subscription."
-                    );
-                }
-                if ends {
-                    inner.subscriptions.remove(&key);
-                } else {
-                    inner.streams.insert(
-                        id,
-                        Slot::Stream {
-                            key,
-                            first: None,
-                            awaiting_response: false,
-                        },
-                    );
-                }
+                awaiting_response,
+            } => (key, awaiting_response, first),
+        };
+        let ends = is_error || msg.terminates();
+        if awaiting_response {
+            // The first message answers the subscribe call (or a reopen after a reconnect).
+            if let Some(reply) = first {
+                let _ = reply.send(into_result(msg));
+            } else if is_error {
+                tracing::warn!(
+                    stream_id = id,
+                    "The server refused to reopen a subscription."
+                );
             }
-            Slot::Stream { key, first, .. } => {
-                let ends = is_error || msg.terminates();
-                let has_event = is_error || !msg.payload.is_empty();
-                if has_event
-                    && let Some(sub) = inner.subscriptions.get(&key)
-                    && sub.events.try_send(msg).is_err()
-                {
-                    self.dropped_events.fetch_add(1, Ordering::Relaxed);
-                    tracing::warn!(
-                        stream_id = id,
-                        "Subscriber is not keeping up; event dropped."
-                    );
-                }
-                if ends {
-                    inner.subscriptions.remove(&key);
-                } else {
-                    inner.streams.insert(
-                        id,
-                        Slot::Stream {
-                            key,
-                            first,
-                            awaiting_response: false,
-                        },
-                    );
-                }
-            }
+        } else if (is_error || !msg.payload.is_empty())
+            && let Some(sub) = inner.subscriptions.get(&key)
+            && sub.events.try_send(msg).is_err()
+        {
+            self.dropped_events.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(
+                stream_id = id,
+                "Subscriber is not keeping up; event dropped."
+            );
+        }
+        if ends {
+            inner.subscriptions.remove(&key);
+        } else {
+            inner.streams.insert(
+                id,
+                Slot::Stream {
+                    key,
+                    first: None,
+                    awaiting_response: false,
+                },
+            );
         }
     }
 }
