@@ -44,7 +44,7 @@ impl Drop for Runtime {
 }
 
 #[test]
-fn under_gg_local_readings_arrive_on_the_device_topic() {
+fn under_gg_local_readings_arrive_and_a_config_change_applies_without_restart() {
     let peer = Peer::start();
     let dir = tempfile::Builder::new()
         .prefix("mbe2e")
@@ -96,11 +96,73 @@ fn under_gg_local_readings_arrive_on_the_device_topic() {
         .spawn()
         .expect("start gg-local");
     let _runtime = Runtime(child);
+    let first = wait_for_reading(&root, "statusWord");
+    assert!(first.contains("48879"), "statusWord holds 0xBEEF: {first}");
+    assert!(
+        first.contains("e2e-gateway"),
+        "batches name the gateway: {first}"
+    );
+
+    // Live reload: a deployment that only merges configuration adds a point; the adapter picks
+    // it up without a restart (same process).
+    let pid_before = adapter_pid(&version_dir);
+    let added = serde_json::json!({
+        "components": {"com.smartfactory.ModbusAdapter": {
+            "componentVersion": "0.1.0",
+            "configurationUpdate": {"merge": r#"{"devices":{"sim-plc1":{"points":{"liveAdded":{"table":"holding","address":"34","type":"f32","byteOrder":"BADC"}}}}}"#},
+        }}
+    });
+    let added_path = dir.path().join("added.json");
+    std::fs::write(&added_path, added.to_string()).expect("write deployment");
+    let status = Command::new(gg_local())
+        .args(["deploy", "--root"])
+        .arg(&root)
+        .arg(&added_path)
+        .stdout(Stdio::null())
+        .status()
+        .expect("run gg-local deploy");
+    assert!(status.success(), "the configuration deployment succeeds");
+    let after = wait_for_reading(&root, "liveAdded");
+    let line: serde_json::Value = serde_json::from_str(after.trim()).expect("sub prints JSON");
+    let batch: edge_model::ReadingBatch =
+        serde_json::from_value(line["message"].clone()).expect("a reading batch");
+    let added = batch
+        .readings()
+        .iter()
+        .find(|r| r.source().point() == "liveAdded")
+        .expect("the batch holds liveAdded");
+    assert_eq!(
+        added.value(),
+        Some(&edge_model::Value::Float(21.5)),
+        "liveAdded decodes the server's BADC f32"
+    );
+    assert_eq!(
+        adapter_pid(&version_dir),
+        pid_before,
+        "the adapter was not restarted"
+    );
+}
+
+/// The adapter's process ids (the lifecycle shell and the binary), found by the staged artifact
+/// path, which is unique to this test.
+fn adapter_pid(version_dir: &std::path::Path) -> String {
+    let out = Command::new("pgrep")
+        .arg("-f")
+        .arg(version_dir.join("modbus-adapter-"))
+        .output()
+        .expect("run pgrep");
+    let pids = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    assert!(!pids.is_empty(), "the adapter is running");
+    pids
+}
+
+/// Subscribes to the device topic until a batch mentions `needle` (30 s at most); returns it.
+fn wait_for_reading(root: &std::path::Path, needle: &str) -> String {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let out = Command::new(gg_local())
             .args(["sub", "--root"])
-            .arg(&root)
+            .arg(root)
             .args([
                 "factory/raw/sim-plc1",
                 "--count",
@@ -111,20 +173,15 @@ fn under_gg_local_readings_arrive_on_the_device_topic() {
             .stdin(Stdio::null())
             .output()
             .expect("run gg-local sub");
-        let text = String::from_utf8_lossy(&out.stdout);
-        if text.contains("statusWord") {
-            assert!(text.contains("48879"), "statusWord holds 0xBEEF: {text}");
-            assert!(
-                text.contains("e2e-gateway"),
-                "batches name the gateway: {text}"
-            );
-            return;
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        if text.contains(needle) {
+            return text;
         }
         let log = std::fs::read_to_string(root.join("logs/com.smartfactory.ModbusAdapter.log"))
             .unwrap_or_default();
         assert!(
             Instant::now() < deadline,
-            "no readings on factory/raw/sim-plc1 within 30 s; sub said {text} {}; adapter log:\n{log}",
+            "no {needle} on factory/raw/sim-plc1 within 30 s; sub said {text} {}; adapter log:\n{log}",
             String::from_utf8_lossy(&out.stderr)
         );
         std::thread::sleep(Duration::from_millis(200));

@@ -16,6 +16,7 @@ use std::future::Future;
 use std::time::Duration;
 use tokio_modbus::client::Reader;
 
+mod corrupt;
 mod e2e;
 mod failures;
 mod recipe;
