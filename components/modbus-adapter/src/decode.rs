@@ -1,5 +1,6 @@
 //! Raw registers or bits → typed, scaled [`Value`].
 
+use crate::f16;
 use crate::point::{ByteOrder, DataType, Point};
 use edge_model::Value;
 
@@ -57,7 +58,7 @@ pub fn decode_words(point: &Point, words: &[u16]) -> Result<Value, DecodeError> 
         DataType::I32 => Number::Int(i64::from(i32::from_be_bytes(be::<4>(words, order)))),
         DataType::I64 => Number::Int(i64::from_be_bytes(be::<8>(words, order))),
         DataType::U64 => Number::Unsigned(u64::from_be_bytes(be::<8>(words, order))),
-        DataType::F16 => Number::Float(f16_to_f64(u16::from_be_bytes(be::<2>(words, order)))),
+        DataType::F16 => Number::Float(f16::to_f64(u16::from_be_bytes(be::<2>(words, order)))),
         DataType::F32 => Number::Float(f64::from(f32::from_be_bytes(be::<4>(words, order)))),
         DataType::F64 => Number::Float(f64::from_be_bytes(be::<8>(words, order))),
     };
@@ -140,19 +141,6 @@ fn text(words: &[u16], order: ByteOrder) -> String {
         .collect();
     let text = String::from_utf8_lossy(&bytes);
     text.trim_end_matches(['\0', ' ']).to_owned()
-}
-
-/// IEEE 754 binary16 → f64.
-fn f16_to_f64(h: u16) -> f64 {
-    let sign = if h & 0x8000 == 0 { 1.0 } else { -1.0 };
-    let exponent = i32::from((h >> 10) & 0x1f);
-    let fraction = f64::from(h & 0x3ff);
-    match exponent {
-        0 => sign * fraction * 2f64.powi(-24),
-        31 if fraction == 0.0 => sign * f64::INFINITY,
-        31 => f64::NAN,
-        e => sign * (1.0 + fraction / 1024.0) * 2f64.powi(e - 15),
-    }
 }
 
 #[cfg(test)]

@@ -8,6 +8,14 @@ use edge_model::Value;
 pub enum WriteData {
     /// One coil (function 5).
     Coil(bool),
+    /// One bit inside a register, set on the device itself (function 22, mask write register),
+    /// so the other bits are never overwritten with a stale copy.
+    Mask {
+        /// Bits to keep.
+        and: u16,
+        /// Bits to set.
+        or: u16,
+    },
     /// Registers, in wire order (function 6 for one, 16 for more).
     Registers(Vec<u16>),
 }
@@ -24,9 +32,6 @@ pub enum EncodeError {
     /// The string is longer than the point.
     #[error("string longer than {0} characters")]
     TooLong(usize),
-    /// Bits inside a register cannot be written on their own.
-    #[error("bit-in-register points are read-only")]
-    BitInRegister,
 }
 
 /// Encodes `value` for `point` (inverse scaling, byte order, range checks).
@@ -37,15 +42,22 @@ pub fn encode(point: &Point, value: &Value) -> Result<WriteData, EncodeError> {
             Value::Bool(b) => Ok(WriteData::Coil(*b)),
             _ => Err(EncodeError::WrongKind("bool", "boolean")),
         },
-        DataType::Bit(_) => Err(EncodeError::BitInRegister),
+        DataType::Bit(bit) => match value {
+            Value::Bool(b) => Ok(WriteData::Mask {
+                and: !(1u16 << bit),
+                or: u16::from(*b) << bit,
+            }),
+            _ => Err(EncodeError::WrongKind("bit", "boolean")),
+        },
         DataType::Text(len) => match value {
             Value::Text(s) => text(s, usize::from(len), order),
             _ => Err(EncodeError::WrongKind("string", "string")),
         },
-        DataType::F16 => Err(EncodeError::WrongKind(
-            "f16",
-            "f32 or f64 point (f16 writes are not supported)",
-        )),
+        DataType::F16 => {
+            let x = raw(point, value)?;
+            let half = crate::f16::from_f64(x).ok_or(EncodeError::OutOfRange(x))?;
+            Ok(regs(&half.to_be_bytes(), order))
+        }
         DataType::F32 => Ok(regs(&(raw(point, value)? as f32).to_be_bytes(), order)),
         DataType::F64 => Ok(regs(&raw(point, value)?.to_be_bytes(), order)),
         t => {
@@ -172,6 +184,7 @@ mod tests {
             round_trip(&point(DataType::U64, order), Value::Int(i64::MAX));
             round_trip(&point(DataType::F32, order), Value::Float(21.5));
             round_trip(&point(DataType::F64, order), Value::Float(-1234.5678));
+            round_trip(&point(DataType::F16, order), Value::Float(21.5));
             round_trip(&point(DataType::Text(4), order), Value::from("LINE2"));
         }
     }
@@ -219,8 +232,19 @@ mod tests {
         let bit = point(DataType::Bit(3), ByteOrder::Abcd);
         assert_eq!(
             encode(&bit, &Value::Bool(true)),
-            Err(EncodeError::BitInRegister)
+            Ok(WriteData::Mask {
+                and: 0xFFF7,
+                or: 0x0008
+            })
         );
+        assert_eq!(
+            encode(&bit, &Value::Bool(false)),
+            Ok(WriteData::Mask { and: 0xFFF7, or: 0 })
+        );
+        assert!(matches!(
+            encode(&point(DataType::F16, ByteOrder::Abcd), &Value::Float(1e6)),
+            Err(EncodeError::OutOfRange(_))
+        ));
         let coil = Point {
             table: Table::Coil,
             ..point(DataType::Bool, ByteOrder::Abcd)

@@ -8,6 +8,7 @@ pub mod cycle;
 pub mod decode;
 pub mod device;
 pub mod encode;
+pub mod f16;
 pub mod link;
 pub mod listen;
 pub mod outlet;

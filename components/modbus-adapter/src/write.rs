@@ -56,6 +56,7 @@ pub async fn write_point(
     let sent = tokio::time::timeout(timeout, async {
         match &data {
             WriteData::Coil(b) => ctx.write_single_coil(address, *b).await,
+            WriteData::Mask { and, or } => ctx.masked_write_register(address, *and, *or).await,
             WriteData::Registers(words) if words.len() == 1 => {
                 ctx.write_single_register(address, words[0]).await
             }

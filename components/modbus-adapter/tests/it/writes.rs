@@ -29,6 +29,11 @@ fn rig(enabled: bool) -> Rig {
         "readOnly": {"address": 0, "type": "u16"},
         "missing": {"address": 5000, "type": "u16", "writable": true},
         "coil": {"table": "coil", "address": 1, "type": "bool", "writable": true},
+        "half": {"address": 74, "type": "f16", "writable": true},
+        "bit1": {"address": 75, "type": "bit", "bit": 1, "writable": true},
+        "bit15": {"address": 75, "type": "bit", "bit": 15, "writable": true},
+        "bit0": {"address": 75, "type": "bit", "bit": 0},
+        "bit2": {"address": 75, "type": "bit", "bit": 2},
     });
     let dev = device(peer.port, json!({"pollIntervalMs": 50}), points);
     let (tx, messages) = mpsc::unbounded_channel();
@@ -106,6 +111,33 @@ async fn a_write_reaches_the_device_and_reads_back() {
             panic!("a float")
         };
         assert!((x - 25.3).abs() < 1e-9, "{x}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn f16_and_bit_in_register_writes_change_only_their_own_bits() {
+    let mut rig = rig(true);
+    bounded(async {
+        rig.wait_for("half", Value::Float(21.5)).await;
+        let reply = rig.write("half", json!(-3.25)).await;
+        assert_eq!(reply["ok"], true, "{reply}");
+        rig.wait_for("half", Value::Float(-3.25)).await;
+
+        // Register 75 holds 0xA005: bits 0, 2 and 15 set, bit 1 clear.
+        rig.wait_for("bit1", Value::Bool(false)).await;
+        let reply = rig.write("bit1", json!(true)).await;
+        assert_eq!(reply["ok"], true, "{reply}");
+        rig.wait_for("bit1", Value::Bool(true)).await;
+        let reply = rig.write("bit15", json!(false)).await;
+        assert_eq!(reply["ok"], true, "{reply}");
+        rig.wait_for("bit15", Value::Bool(false)).await;
+        for (bit, want) in [("bit0", true), ("bit1", true), ("bit2", true)] {
+            assert_eq!(rig.next_value(bit).await, Some(Value::Bool(want)), "{bit}");
+        }
+
+        let reply = rig.write("half", json!(1e6)).await;
+        assert_eq!(reply["ok"], false, "beyond the f16 range: {reply}");
     })
     .await;
 }
