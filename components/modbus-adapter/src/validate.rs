@@ -159,6 +159,17 @@ fn validate_transport(id: &str, t: &TransportConfig) -> Result<Transport, Config
                     "must name a serial device",
                 ));
             }
+            // A missing device is only known at connect time (USB adapters come and go), but a
+            // relative path is always a mistake.
+            if !t.serial_port.starts_with('/') {
+                return Err(ConfigError::new(
+                    at("serialPort"),
+                    format!(
+                        "{:?} is not an absolute device path (like /dev/ttyUSB0)",
+                        t.serial_port
+                    ),
+                ));
+            }
             let parity = Parity::parse(&t.parity)
                 .ok_or_else(|| ConfigError::new(at("parity"), "must be none, even or odd"))?;
             if !(5..=8).contains(&t.data_bits) {

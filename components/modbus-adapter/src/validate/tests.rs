@@ -124,3 +124,16 @@ fn a_point_across_a_no_merge_address_is_refused() {
         .to_string();
     assert!(e.contains("devices.d.points.a"), "{e}");
 }
+
+#[test]
+fn a_relative_serial_path_is_refused_naming_the_device() {
+    let c = parse(json!({"devices": {
+        "good": {"transport": {"type": "tcp", "host": "127.0.0.1"}, "points": {"a": {}}},
+        "serial": {"transport": {"type": "rtu", "serialPort": "ttyUSB0"}, "points": {"a": {}}},
+    }}));
+    let v = validate(c).expect("the good device still runs");
+    assert_eq!(v.devices.len(), 1);
+    let e = v.rejected[0].to_string();
+    assert!(e.contains("devices.serial.transport.serialPort"), "{e}");
+    assert!(e.contains("not an absolute device path"), "{e}");
+}

@@ -21,6 +21,7 @@ mod e2e;
 mod failures;
 mod recipe;
 mod reconnect;
+mod schemas;
 mod serial;
 mod writes;
 

@@ -14,14 +14,14 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 /// A poller on a fresh server, its router (writes `enabled` or not) and its message stream.
-struct Rig {
-    router: Router,
+pub(crate) struct Rig {
+    pub(crate) router: Router,
     messages: mpsc::UnboundedReceiver<(String, Json)>,
     shutdown: CancellationToken,
     _peer: Peer,
 }
 
-fn rig(enabled: bool) -> Rig {
+pub(crate) fn rig(enabled: bool) -> Rig {
     let peer = Peer::start();
     let points = json!({
         "setpoint": {"address": 30, "type": "f32", "writable": true},
@@ -60,7 +60,9 @@ fn rig(enabled: bool) -> Rig {
 impl Rig {
     async fn write(&self, point: &str, value: Json) -> Json {
         let command = json!({"requestId": "r1", "action": "write", "device": "sim", "point": point, "value": value});
-        self.router.handle(command).await
+        let reply = self.router.handle(command).await;
+        crate::schemas::assert_response_valid(&reply);
+        reply
     }
 
     /// The next published value of `point`.
