@@ -19,6 +19,17 @@ pub(crate) fn serialize<S: Serializer>(value: &f64, serializer: S) -> Result<S::
     }
 }
 
+/// Writes an optional float (callers skip `None`), or fails if it is NaN or infinite.
+pub(crate) fn serialize_option<S: Serializer>(
+    value: &Option<f64>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(x) => serialize(x, serializer),
+        None => serializer.serialize_none(),
+    }
+}
+
 /// Writes a map of floats, or fails if any value is NaN or infinite.
 pub(crate) fn serialize_map<S: Serializer>(
     map: &BTreeMap<String, f64>,

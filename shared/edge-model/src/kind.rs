@@ -20,11 +20,23 @@ pub enum MessageKind {
     Alarm,
     /// A [`ComponentStatus`](crate::ComponentStatus): `"status"`.
     Status,
+    /// An [`AggregateBatch`](crate::AggregateBatch): `"aggregates"`.
+    Aggregates,
+    /// A [`DeadLetter`](crate::DeadLetter): `"dead-letter"`.
+    #[serde(rename = "dead-letter")]
+    DeadLetter,
 }
 
 impl MessageKind {
     /// Every kind, in declaration order.
-    pub const ALL: [Self; 4] = [Self::Readings, Self::Anomaly, Self::Alarm, Self::Status];
+    pub const ALL: [Self; 6] = [
+        Self::Readings,
+        Self::Anomaly,
+        Self::Alarm,
+        Self::Status,
+        Self::Aggregates,
+        Self::DeadLetter,
+    ];
 
     /// The value of the `kind` field for this kind.
     pub const fn as_str(self) -> &'static str {
@@ -33,6 +45,8 @@ impl MessageKind {
             Self::Anomaly => "anomaly",
             Self::Alarm => "alarm",
             Self::Status => "status",
+            Self::Aggregates => "aggregates",
+            Self::DeadLetter => "dead-letter",
         }
     }
 }
@@ -96,6 +110,22 @@ pub(crate) enum StatusTag {
     #[default]
     #[serde(rename = "status")]
     Status,
+}
+
+/// The `kind` field of an [`AggregateBatch`](crate::AggregateBatch).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub(crate) enum AggregatesTag {
+    #[default]
+    #[serde(rename = "aggregates")]
+    Aggregates,
+}
+
+/// The `kind` field of a [`DeadLetter`](crate::DeadLetter).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub(crate) enum DeadLetterTag {
+    #[default]
+    #[serde(rename = "dead-letter")]
+    DeadLetter,
 }
 
 #[cfg(test)]

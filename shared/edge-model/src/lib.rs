@@ -9,7 +9,9 @@
 
 #![warn(missing_docs)]
 
+mod aggregate;
 mod batch;
+mod dead_letter;
 mod event;
 mod finite;
 mod id;
@@ -22,7 +24,9 @@ mod topic;
 mod value;
 mod window;
 
+pub use aggregate::{Aggregate, AggregateBatch, AggregateBatchBuilder, AggregateBatchError, Stats};
 pub use batch::{BatchBuilder, BatchError, MAX_IPC_MESSAGE_BYTES, ReadingBatch};
+pub use dead_letter::{DeadLetter, MAX_DEAD_PAYLOAD_BYTES};
 pub use event::{AlarmEvent, AlarmState, AnomalyEvent, ModelRef, Severity};
 pub use id::{ComponentName, DeviceId, GatewayId, IdError, MAX_ID_BYTES};
 pub use kind::{MessageKind, SCHEMA_VERSION};

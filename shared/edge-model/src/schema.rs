@@ -9,6 +9,8 @@ pub fn schema_for(kind: MessageKind) -> &'static str {
         MessageKind::Anomaly => include_str!("../schemas/anomaly-event.schema.json"),
         MessageKind::Alarm => include_str!("../schemas/alarm-event.schema.json"),
         MessageKind::Status => include_str!("../schemas/component-status.schema.json"),
+        MessageKind::Aggregates => include_str!("../schemas/aggregate-batch.schema.json"),
+        MessageKind::DeadLetter => include_str!("../schemas/dead-letter.schema.json"),
     }
 }
 

@@ -1,6 +1,9 @@
 //! The schemas, and the deserializers, refuse documents that break the message rules.
 
-use edge_model::{AlarmEvent, AnomalyEvent, ComponentStatus, MessageKind, ReadingBatch};
+use edge_model::{
+    AggregateBatch, AlarmEvent, AnomalyEvent, ComponentStatus, DeadLetter, MessageKind,
+    ReadingBatch,
+};
 use serde_json::{Value, json};
 
 use crate::validator;
@@ -59,6 +62,35 @@ fn status() -> Value {
     })
 }
 
+fn aggregates() -> Value {
+    json!({
+        "schemaVersion": 1,
+        "kind": "aggregates",
+        "gatewayId": "line3-gw",
+        "device": "press-1",
+        "sequence": 0,
+        "aggregates": [{
+            "point": "oilTemp",
+            "rule": "temps",
+            "window": {"startMs": 0, "endMs": 60_000},
+            "count": 2,
+            "mean": 71.5,
+            "percentiles": {"p95": 72.0},
+        }],
+    })
+}
+
+fn dead_letter() -> Value {
+    json!({
+        "schemaVersion": 1,
+        "kind": "dead-letter",
+        "component": "com.example.FilterAggregator",
+        "reason": "malformed JSON",
+        "timeMs": 5,
+        "payload": "{oops",
+    })
+}
+
 /// The message of `kind`, after `edit`.
 fn edited(kind: MessageKind, edit: impl FnOnce(&mut Value)) -> Value {
     let mut message = match kind {
@@ -66,6 +98,8 @@ fn edited(kind: MessageKind, edit: impl FnOnce(&mut Value)) -> Value {
         MessageKind::Anomaly => anomaly(),
         MessageKind::Alarm => alarm(),
         MessageKind::Status => status(),
+        MessageKind::Aggregates => aggregates(),
+        MessageKind::DeadLetter => dead_letter(),
     };
     edit(&mut message);
     message
@@ -79,6 +113,8 @@ fn parses(kind: MessageKind, message: &Value) -> bool {
         MessageKind::Anomaly => serde_json::from_value::<AnomalyEvent>(message).is_ok(),
         MessageKind::Alarm => serde_json::from_value::<AlarmEvent>(message).is_ok(),
         MessageKind::Status => serde_json::from_value::<ComponentStatus>(message).is_ok(),
+        MessageKind::Aggregates => serde_json::from_value::<AggregateBatch>(message).is_ok(),
+        MessageKind::DeadLetter => serde_json::from_value::<DeadLetter>(message).is_ok(),
     }
 }
 
@@ -107,6 +143,8 @@ fn a_missing_required_field_is_refused() {
         (MessageKind::Anomaly, "score"),
         (MessageKind::Alarm, "state"),
         (MessageKind::Status, "component"),
+        (MessageKind::Aggregates, "aggregates"),
+        (MessageKind::DeadLetter, "reason"),
     ] {
         let message = edited(kind, |m| {
             m.as_object_mut().unwrap().remove(field);

@@ -173,3 +173,60 @@ proptest! {
         assert_valid(MessageKind::Status, &serde_json::to_value(&status).unwrap());
     }
 }
+
+#[test]
+fn realistic_aggregate_batches_satisfy_the_schema() {
+    use edge_model::{Aggregate, AggregateBatchBuilder, Stats};
+    let window = TimeWindow::new(1_718_000_000_000, 1_718_000_060_000).unwrap();
+    let temps = Stats {
+        count: 60,
+        min: Some(70.5),
+        max: Some(72.25),
+        mean: Some(71.4),
+        stddev: Some(0.31),
+        first: Some(70.5),
+        last: Some(72.0),
+        percentiles: [("p50".to_owned(), 71.3), ("p99.9".to_owned(), 72.2)].into(),
+        ..Stats::default()
+    };
+    let states = Stats {
+        count: 4,
+        state_durations_ms: [("running".to_owned(), 45_000), ("down".to_owned(), 15_000)].into(),
+        ..Stats::default()
+    };
+    let mut builder =
+        AggregateBatchBuilder::new(GatewayId::new("line3-gw").unwrap(), device("press-1"), 0);
+    assert!(
+        builder
+            .push(Aggregate::new("oilTemp", "temps", window, temps).with_unit("degC"))
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        builder
+            .push(Aggregate::new("machineState", "states", window, states))
+            .unwrap()
+            .is_none()
+    );
+    let json = serde_json::to_value(builder.finish().unwrap()).unwrap();
+    assert_valid(MessageKind::Aggregates, &json);
+}
+
+#[test]
+fn realistic_dead_letters_satisfy_the_schema() {
+    use edge_model::DeadLetter;
+    let component = ComponentName::new("com.smartfactory.FilterAggregator").unwrap();
+    let rejected = DeadLetter::new(component.clone(), "value 912.0 above max 200.0", 5)
+        .with_topic("factory/raw/press-1")
+        .with_rule("temps")
+        .with_reading(press_readings()[0].clone());
+    let unreadable = DeadLetter::new(component, "malformed JSON: expected value", 6)
+        .with_topic("factory/raw/press-1")
+        .with_payload("{\"schemaVersion\": 1, \"readings\": [NaN]}");
+    for letter in [rejected, unreadable] {
+        assert_valid(
+            MessageKind::DeadLetter,
+            &serde_json::to_value(&letter).unwrap(),
+        );
+    }
+}
