@@ -155,6 +155,10 @@ pub struct PointConfig {
     /// Whether the point may be written through the command topic. Default false.
     #[serde(deserialize_with = "lenient::bool")]
     pub writable: bool,
+    /// Unit id (slave address) of this point when it differs from the device's: several slaves
+    /// behind one link (an RS-485 bus, a serial gateway) share one connection.
+    #[serde(deserialize_with = "option::u8")]
+    pub unit_id: Option<u8>,
 }
 
 impl Default for PointConfig {
@@ -171,6 +175,7 @@ impl Default for PointConfig {
             unit: None,
             poll_group: "fast".to_owned(),
             writable: false,
+            unit_id: None,
         }
     }
 }

@@ -9,8 +9,9 @@ use crate::plan::Request;
 use crate::point::{Point, PollGroup, Table};
 use edge_model::{Quality, Reading, Source};
 use std::time::Duration;
-use tokio_modbus::ExceptionCode;
 use tokio_modbus::client::{Context, Reader};
+use tokio_modbus::prelude::SlaveContext;
+use tokio_modbus::{ExceptionCode, Slave};
 
 /// What one cycle produced.
 #[derive(Debug, Default)]
@@ -49,6 +50,7 @@ pub async fn run_cycle(
             continue;
         }
         out.requests += 1;
+        ctx.set_slave(Slave(req.unit));
         match tokio::time::timeout(timeout, send(ctx, req)).await {
             Err(_) => {
                 let reason = format!("no answer within {} ms", timeout.as_millis());

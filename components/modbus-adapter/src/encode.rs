@@ -158,6 +158,7 @@ mod tests {
             unit: None,
             group: PollGroup::Fast,
             writable: true,
+            unit_id: 1,
         }
     }
 

@@ -1,6 +1,6 @@
 //! Request merging: the fewest read requests that cover every point of a device.
 //!
-//! Points are grouped by (table, poll group); inside a group identical address ranges (two bits
+//! Points are grouped by (poll group, unit id, table); inside a group identical address ranges (two bits
 //! of one register) share a span, spans are sorted by address, and a request grows greedily while
 //! the next span fits. A request is valid when its range has at most the table's limit of
 //! addresses, no run of unused addresses longer than `max_gap`, and does not cross a
@@ -47,9 +47,11 @@ impl Limits {
     }
 }
 
-/// The address range of one or more points of a (table, group).
+/// The address range of one or more points of a (group, unit, table).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Span {
+    /// Unit id (slave address).
+    pub unit: u8,
     /// Table.
     pub table: Table,
     /// Poll group.
@@ -63,6 +65,8 @@ pub struct Span {
 /// One read request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
+    /// Unit id (slave address) it goes to.
+    pub unit: u8,
     /// Table (which function code).
     pub table: Table,
     /// Poll group.
@@ -91,7 +95,8 @@ impl fmt::Display for Request {
         };
         write!(
             f,
-            "{} {}..{} ({} {unit}, {} group, {} points)",
+            "unit {} {} {}..{} ({} {unit}, {} group, {} points)",
+            self.unit,
             self.table.as_str(),
             self.start,
             self.end(),
@@ -107,6 +112,7 @@ pub fn plan(points: &[Point], limits: &Limits) -> Vec<Request> {
     let spans: Vec<Span> = points
         .iter()
         .map(|p| Span {
+            unit: p.unit_id,
             table: p.table,
             group: p.group,
             start: u32::from(p.address),
@@ -117,16 +123,21 @@ pub fn plan(points: &[Point], limits: &Limits) -> Vec<Request> {
 }
 
 /// Plans the reads of `spans` (each no longer than its table's limit and crossing no boundary);
-/// each request's `items` are indices into `spans`. Requests come sorted by group, table, address.
+/// each request's `items` are indices into `spans`. Requests come sorted by group, unit, table,
+/// address.
 pub fn plan_spans(spans: &[Span], limits: &Limits) -> Vec<Request> {
     let mut order: Vec<usize> = (0..spans.len()).collect();
-    order.sort_by_key(|&i| (spans[i].group, spans[i].table, spans[i].start, spans[i].end));
+    order.sort_by_key(|&i| {
+        let s = &spans[i];
+        (s.group, s.unit, s.table, s.start, s.end)
+    });
     let mut requests: Vec<Request> = Vec::new();
     let mut open: Option<(Request, u32)> = None;
     for i in order {
         let span = &spans[i];
         if let Some((req, end)) = open.as_mut() {
-            let same_key = req.table == span.table && req.group == span.group;
+            let same_key =
+                req.table == span.table && req.group == span.group && req.unit == span.unit;
             let new_end = (*end).max(span.end);
             let start = u32::from(req.start);
             let fits = same_key
@@ -143,6 +154,7 @@ pub fn plan_spans(spans: &[Span], limits: &Limits) -> Vec<Request> {
             requests.push(close(done));
         }
         let first = Request {
+            unit: span.unit,
             table: span.table,
             group: span.group,
             start: u16::try_from(span.start).unwrap_or(u16::MAX),
@@ -161,7 +173,7 @@ pub fn plan_spans(spans: &[Span], limits: &Limits) -> Vec<Request> {
 /// O(n²) per key); an independent check of [`plan_spans`] on inputs too big for brute force.
 pub fn optimal_request_count(spans: &[Span], limits: &Limits) -> usize {
     let mut sorted: Vec<&Span> = spans.iter().collect();
-    sorted.sort_by_key(|s| (s.group, s.table, s.start, s.end));
+    sorted.sort_by_key(|s| (s.group, s.unit, s.table, s.start, s.end));
     let n = sorted.len();
     // best[j]: fewest requests for the first j spans.
     let mut best = vec![usize::MAX; n + 1];
@@ -172,7 +184,7 @@ pub fn optimal_request_count(spans: &[Span], limits: &Limits) -> usize {
         let mut end = last.end;
         for i in (0..j).rev() {
             let first = sorted[i];
-            if first.table != last.table || first.group != last.group {
+            if first.table != last.table || first.group != last.group || first.unit != last.unit {
                 break;
             }
             if i + 1 < j

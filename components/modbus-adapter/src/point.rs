@@ -184,6 +184,8 @@ pub struct Point {
     pub group: PollGroup,
     /// Whether writes through the command topic are allowed.
     pub writable: bool,
+    /// Unit id (slave address) the point is read from.
+    pub unit_id: u8,
 }
 
 impl Point {

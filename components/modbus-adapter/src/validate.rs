@@ -82,7 +82,7 @@ pub fn validate_device(id: &str, config: DeviceConfig) -> Result<Device, ConfigE
     }
     let mut points = Vec::with_capacity(config.points.len());
     for (point_id, point) in config.points {
-        let p = validate_point(&point_id, point)
+        let p = validate_point(&point_id, point, config.unit_id)
             .map_err(|(key, why)| ConfigError::new(at(&format!("points.{point_id}.{key}")), why))?;
         let limit = if p.table.is_bits() {
             config.max_bits_per_read
@@ -197,7 +197,11 @@ fn validate_transport(id: &str, t: &TransportConfig) -> Result<Transport, Config
 }
 
 /// Validates one point; the error is (key under the point, reason).
-fn validate_point(id: &str, p: PointConfig) -> Result<Point, (&'static str, String)> {
+fn validate_point(
+    id: &str,
+    p: PointConfig,
+    device_unit_id: u8,
+) -> Result<Point, (&'static str, String)> {
     let table = Table::parse(&p.table).ok_or((
         "table",
         format!(
@@ -291,7 +295,11 @@ fn validate_point(id: &str, p: PointConfig) -> Result<Point, (&'static str, Stri
         unit: p.unit.filter(|u| !u.is_empty()),
         group,
         writable: p.writable,
+        unit_id: p.unit_id.unwrap_or(device_unit_id),
     };
+    if point.unit_id > 247 {
+        return Err(("unitId", "must be 0..=247".to_owned()));
+    }
     if point.end() > 65_536 {
         return Err((
             "address",
@@ -305,16 +313,15 @@ fn validate_point(id: &str, p: PointConfig) -> Result<Point, (&'static str, Stri
     Ok(point)
 }
 
-/// Finds two points that share an address in the same table (two `bit` points on different bits
-/// of one register do not clash).
+/// Finds two points that share an address in the same table of the same unit (two `bit` points on
+/// different bits of one register do not clash).
 fn check_overlaps(points: &[Point]) -> Result<(), (String, String)> {
     let mut sorted: Vec<&Point> = points.iter().collect();
-    sorted.sort_by_key(|p| (p.table, p.address));
+    sorted.sort_by_key(|p| (p.unit_id, p.table, p.address));
     for (i, a) in sorted.iter().enumerate() {
-        for b in sorted[i + 1..]
-            .iter()
-            .take_while(|b| b.table == a.table && u32::from(b.address) < a.end())
-        {
+        for b in sorted[i + 1..].iter().take_while(|b| {
+            b.unit_id == a.unit_id && b.table == a.table && u32::from(b.address) < a.end()
+        }) {
             let distinct_bits = matches!((a.data_type, b.data_type), (DataType::Bit(x), DataType::Bit(y)) if x != y);
             if !distinct_bits {
                 return Err((b.id.clone(), a.id.clone()));

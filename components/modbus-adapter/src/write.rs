@@ -6,7 +6,9 @@ use crate::encode::{WriteData, encode};
 use edge_model::Value;
 use std::time::Duration;
 use tokio::sync::oneshot;
+use tokio_modbus::Slave;
 use tokio_modbus::client::{Context, Writer};
+use tokio_modbus::prelude::SlaveContext;
 
 /// A write routed to a device's poller; the reply says success or why not.
 #[derive(Debug)]
@@ -53,6 +55,7 @@ pub async fn write_point(
     }
     let data = encode(point, value).map_err(|e| WriteError::Refused(e.to_string()))?;
     let address = point.address;
+    ctx.set_slave(Slave(point.unit_id));
     let sent = tokio::time::timeout(timeout, async {
         match &data {
             WriteData::Coil(b) => ctx.write_single_coil(address, *b).await,

@@ -155,6 +155,7 @@ async fn run(seconds: u64) -> anyhow::Result<()> {
                 .points
                 .iter()
                 .map(|p| Span {
+                    unit: p.unit_id,
                     table: p.table,
                     group: p.group,
                     start: u32::from(p.address),

@@ -12,6 +12,7 @@ fn point(data_type: DataType, order: &str) -> Point {
         unit: None,
         group: PollGroup::Fast,
         writable: false,
+        unit_id: 1,
     }
 }
 

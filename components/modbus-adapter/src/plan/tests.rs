@@ -3,6 +3,7 @@ use proptest::prelude::*;
 
 fn span(table: Table, start: u32, width: u32) -> Span {
     Span {
+        unit: 1,
         table,
         group: PollGroup::Fast,
         start,
@@ -33,11 +34,20 @@ fn adjacent_and_near_points_merge_far_ones_do_not() {
 }
 
 #[test]
-fn tables_and_groups_are_never_merged() {
+fn tables_groups_and_units_are_never_merged() {
     let mut slow = span(Table::Holding, 1, 1);
     slow.group = PollGroup::Slow;
-    let spans = [span(Table::Holding, 0, 1), slow, span(Table::Input, 2, 1)];
-    assert_eq!(plan_spans(&spans, &limits(10, 125, &[])).len(), 3);
+    let mut other_unit = span(Table::Holding, 3, 1);
+    other_unit.unit = 2;
+    let spans = [
+        span(Table::Holding, 0, 1),
+        slow,
+        span(Table::Input, 2, 1),
+        other_unit,
+    ];
+    let plan = plan_spans(&spans, &limits(10, 125, &[]));
+    assert_eq!(plan.len(), 4);
+    assert!(plan.iter().any(|r| r.unit == 2 && r.start == 3));
 }
 
 #[test]
@@ -70,7 +80,7 @@ fn valid_request(spans: &[&Span], l: &Limits) -> bool {
     s.sort_by_key(|x| (x.start, x.end));
     let first = s[0];
     if s.iter()
-        .any(|x| x.table != first.table || x.group != first.group)
+        .any(|x| x.table != first.table || x.group != first.group || x.unit != first.unit)
     {
         return false;
     }
@@ -115,22 +125,26 @@ fn brute_force_optimum(spans: &[Span], l: &Limits) -> usize {
     best
 }
 
-/// Disjoint spans (like validated points) with random widths, gaps, tables and groups.
+/// Disjoint spans (like validated points) with random widths, gaps, units, tables and groups.
 fn spans_strategy(max: usize) -> impl Strategy<Value = Vec<Span>> {
-    prop::collection::vec((0u32..6, 1u32..5, 0..2u8, any::<bool>()), 1..=max).prop_map(|items| {
-        let mut next = [0u32; 4];
+    let item = (0u32..6, 1u32..5, 0..2u8, any::<bool>(), 1..3u8);
+    prop::collection::vec(item, 1..=max).prop_map(|items| {
+        let mut next = [0u32; 8];
         items
             .into_iter()
-            .map(|(gap, width, table, slow)| {
+            .map(|(gap, width, table, slow, unit)| {
                 let table = if table == 0 {
                     Table::Holding
                 } else {
                     Table::Coil
                 };
-                let k = usize::from(table == Table::Coil) * 2 + usize::from(slow);
+                let k = usize::from(unit - 1) * 4
+                    + usize::from(table == Table::Coil) * 2
+                    + usize::from(slow);
                 let start = next[k] + gap;
                 next[k] = start + width;
                 Span {
+                    unit,
                     table,
                     group: if slow {
                         PollGroup::Slow

@@ -137,3 +137,20 @@ fn a_relative_serial_path_is_refused_naming_the_device() {
     assert!(e.contains("devices.serial.transport.serialPort"), "{e}");
     assert!(e.contains("not an absolute device path"), "{e}");
 }
+
+#[test]
+fn points_on_different_unit_ids_do_not_overlap() {
+    let shared = rejected_reason(json!({
+        "a": {"address": 0}, "b": {"address": 0, "unitId": 2}, "c": {"address": 0, "unitId": 2},
+    }));
+    assert!(
+        shared.contains("points.c") || shared.contains("points.b"),
+        "{shared}"
+    );
+    let c = parse(json!({"devices": {"bus": device_with(json!({
+        "a": {"address": 0}, "b": {"address": 0, "unitId": 2},
+    }))}}));
+    assert!(validate(c).is_ok());
+    let bad = rejected_reason(json!({"a": {"address": 0, "unitId": 248}}));
+    assert!(bad.contains("unitId"), "{bad}");
+}

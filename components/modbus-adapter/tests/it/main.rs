@@ -244,3 +244,28 @@ async fn an_illegal_address_marks_exactly_its_points_bad_with_code_2() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn two_unit_ids_on_one_link_are_read_in_separate_requests() {
+    let peer = Peer::start_rtu_over_tcp();
+    let points = json!({
+        "unit1Word": {"address": 0, "type": "u16"},
+        "unit1Float": {"address": 30, "type": "f32"},
+        "unit2Word": {"address": 0, "type": "u16", "unitId": 2},
+        "unit2Float": {"address": 30, "type": "f32", "unitId": "2"},
+    });
+    let dev = framed_device("rtuOverTcp", peer.port, json!({"maxGap": 40}), points);
+    bounded(async {
+        let requests = plan(&dev.points, &dev.limits);
+        let units: Vec<u8> = requests.iter().map(|r| r.unit).collect();
+        assert_eq!(units, [1, 2], "one request per unit: {requests:?}");
+        let mut ctx = connect(&dev).await.expect("connects");
+        let out = run_cycle(&mut ctx, &dev, &requests, PollGroup::Fast, dev.timeout).await;
+        assert_eq!(out.link_error, None);
+        let got = by_point(out.readings);
+        assert_eq!(got["unit1Word"].value(), Some(&Value::Int(0xBEEF)));
+        assert_eq!(got["unit2Word"].value(), Some(&Value::Int(0x0202)));
+        assert_eq!(got["unit2Float"].value(), Some(&Value::Float(21.5)));
+    })
+    .await;
+}

@@ -2,7 +2,8 @@
 """Modbus TCP simulator for the ModbusAdapter integration tests (pymodbus 3.16 SimDevice API).
 
 Values are encoded here with Python's struct module, independently of the adapter's decoder.
-Unit id 1, 0-based addresses:
+Unit id 1, 0-based addresses (unit id 2 is a second slave on the same link: the same map, except
+holding 0 = 0x0202 and no request counter):
   holding 0..999  one block (unused addresses hold 0); the typed values listed in HOLDING
   holding 1000+   undefined: any read answers exception 2 (illegal data address)
   input   0..15   0 = 0xBEEF, 1 = 253 (temperature * 10), 10 = requests served so far
@@ -85,19 +86,27 @@ async def count_requests(fc, start, address, count, registers, set_values):
     return None
 
 
-def device() -> SimDevice:
+def device(unit: int = 1) -> SimDevice:
     coils = [SimData(0, values=[i % 2 == 0 for i in range(16)], datatype=DataType.BITS)]
     dis = [SimData(0, values=[bool(b) for b in (1, 0, 1, 1, 0, 0, 1, 0) * 2], datatype=DataType.BITS)]
-    hr = [SimData(0, values=holding_block(), datatype=DataType.REGISTERS)]
+    holding = holding_block()
+    if unit != 1:
+        holding[0] = 0x0202
+    hr = [SimData(0, values=holding, datatype=DataType.REGISTERS)]
     ir = [SimData(0, values=[0xBEEF, 253] + [0] * 14, datatype=DataType.REGISTERS)]
-    return SimDevice(1, simdata=(coils, dis, hr, ir), action=count_requests)
+    action = count_requests if unit == 1 else None
+    return SimDevice(unit, simdata=(coils, dis, hr, ir), action=action)
+
+
+def devices() -> list[SimDevice]:
+    return [device(1), device(2)]
 
 
 async def main():
     logging.basicConfig(level=logging.ERROR)
     if len(sys.argv) == 4 and sys.argv[1] == "serial":
         path, baud = sys.argv[2], int(sys.argv[3])
-        server = ModbusSerialServer([device()], framer=FramerType.RTU, port=path, baudrate=baud)
+        server = ModbusSerialServer(devices(), framer=FramerType.RTU, port=path, baudrate=baud)
         print(f"modbus_sim ready on {path}", flush=True)
         await server.serve_forever()
         return
@@ -108,7 +117,7 @@ async def main():
     framers = {"tcp": FramerType.SOCKET, "rtu-over-tcp": FramerType.RTU}
     if mode not in framers:
         raise SystemExit(__doc__)
-    server = ModbusTcpServer([device()], address=(host, port), framer=framers[mode])
+    server = ModbusTcpServer(devices(), address=(host, port), framer=framers[mode])
     print(f"modbus_sim ready on {host}:{port}", flush=True)
     await server.serve_forever()
 
