@@ -1,0 +1,155 @@
+//! `factory-sim`: wires the pump-line model to its Modbus server, control port and MQTT sensors.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Parser;
+use factory_sim::cli::{Args, Cmd};
+use factory_sim::model::PumpLine;
+use factory_sim::plant::SharedPlant;
+use factory_sim::{control, modbus, mqtt, registers};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let args = Args::parse();
+    let result = match &args.command {
+        Some(Cmd::Ctl { words }) => ctl(&args, &words.join(" ")).await,
+        Some(Cmd::AdapterPoints) => {
+            println!("{:#}", registers::adapter_points());
+            Ok(())
+        }
+        None => run(args).await,
+    };
+    if let Err(e) = result {
+        eprintln!("factory-sim: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn ctl(args: &Args, line: &str) -> anyhow::Result<()> {
+    let reply = control::send(SocketAddr::new(args.host, args.control_port), line).await?;
+    println!("{reply}");
+    if reply.starts_with("error") {
+        anyhow::bail!("the simulator refused the command");
+    }
+    Ok(())
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
+    let dt = Duration::from_millis(args.step_ms);
+    let plant = SharedPlant::new(PumpLine::new(args.seed, args.faults.clone()), dt);
+    let modbus_listener = modbus::bind(SocketAddr::new(args.host, args.modbus_port)).await?;
+    let control_listener = control::bind(SocketAddr::new(args.host, args.control_port)).await?;
+    let modbus_addr = modbus_listener.local_addr()?;
+    let control_addr = control_listener.local_addr()?;
+
+    let cancel = CancellationToken::new();
+    let tasks = TaskTracker::new();
+    tasks.spawn({
+        let (plant, cancel) = (plant.clone(), cancel.clone());
+        async move { plant.run_clock(dt, cancel).await }
+    });
+    tasks.spawn({
+        let service = modbus::PlcService::new(plant.clone(), args.unit_id);
+        let cancel = cancel.clone();
+        async move {
+            if let Err(e) = modbus::serve(modbus_listener, service, cancel.clone()).await {
+                eprintln!("factory-sim: Modbus server stopped: {e}");
+                cancel.cancel();
+            }
+        }
+    });
+    tasks.spawn(control::serve(
+        control_listener,
+        plant.clone(),
+        cancel.clone(),
+    ));
+    let mqtt_note = if args.no_mqtt {
+        "MQTT sensors off (--no-mqtt)".to_owned()
+    } else if mqtt::broker_reachable(args.mqtt).await {
+        tasks.spawn(mqtt::run(
+            args.mqtt,
+            args.device.clone(),
+            plant.clone(),
+            cancel.clone(),
+        ));
+        format!(
+            "MQTT sensors publishing to {} (factory-sim/{}/#)",
+            args.mqtt, args.device
+        )
+    } else {
+        format!(
+            "no MQTT broker at {} (optional; install/start mosquitto for the MQTT sensors): MQTT sensors off",
+            args.mqtt
+        )
+    };
+
+    if let Some(path) = &args.ready_file {
+        let ready = serde_json::json!({"modbusPort": modbus_addr.port(), "controlPort": control_addr.port()});
+        std::fs::write(path, ready.to_string())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    let schedule: Vec<String> = args
+        .faults
+        .iter()
+        .map(|f| {
+            let dur = f.duration.map_or("until cleared".to_owned(), |d| {
+                format!("for {}s", d.as_secs_f64())
+            });
+            format!("{}@{}s {dur}", f.kind, f.start.as_secs_f64())
+        })
+        .collect();
+    println!(
+        "factory-sim ready: Modbus TCP {modbus_addr} unit {}, control {control_addr}, seed {}, faults: {}",
+        args.unit_id,
+        args.seed,
+        if schedule.is_empty() {
+            "none scheduled".to_owned()
+        } else {
+            schedule.join(", ")
+        }
+    );
+    println!("factory-sim: {mqtt_note}");
+
+    wait_for_stop(args.seconds, &cancel).await;
+    cancel.cancel();
+    tasks.close();
+    tasks.wait().await;
+    let last = plant.snapshot();
+    println!(
+        "factory-sim stopped after {:.1}s: {} good / {} bad parts, {} Modbus requests answered",
+        last.time_ms as f64 / 1000.0,
+        last.good_parts,
+        last.bad_parts,
+        plant.lock().modbus_requests()
+    );
+    Ok(())
+}
+
+/// Returns on Ctrl-C, SIGTERM, the time limit, or an internal failure that cancelled.
+async fn wait_for_stop(seconds: u64, cancel: &CancellationToken) {
+    let limit = async {
+        if seconds > 0 {
+            tokio::time::sleep(Duration::from_secs(seconds)).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = term => {}
+        () = limit => {}
+        () = cancel.cancelled() => {}
+    }
+}
