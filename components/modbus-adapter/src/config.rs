@@ -55,6 +55,32 @@ pub struct DeviceConfig {
     /// Addresses no request may span: points before and from such an address are never merged,
     /// and the address is never read as gap filler.
     pub no_merge_across: Vec<Lenient<u16>>,
+    /// Read each point with a request of its own (devices that refuse reads spanning several
+    /// fields). Default false.
+    #[serde(deserialize_with = "lenient::bool")]
+    pub one_request_per_point: bool,
+    /// Whether point addresses are 0-based (the protocol's, default) or 1-based (as many device
+    /// manuals number registers: holding 1 is protocol address 0). 0 or 1.
+    #[serde(deserialize_with = "lenient::u16")]
+    pub address_base: u16,
+    /// Wait after connecting before the first request, ms (devices that drop early requests).
+    /// Default 0.
+    #[serde(deserialize_with = "lenient::duration_ms")]
+    pub pause_after_connect_ms: Duration,
+    /// Wait between two requests of one cycle, ms (slow devices, RS-485 turnaround). Default 0.
+    #[serde(deserialize_with = "lenient::duration_ms")]
+    pub inter_request_delay_ms: Duration,
+    /// Close the connection after each poll cycle and reconnect for the next (devices with few
+    /// connection slots shared with other masters). Default false.
+    #[serde(deserialize_with = "lenient::bool")]
+    pub close_after_poll: bool,
+    /// How often a request answered "server busy" (exception 6) or "acknowledge" (5) is retried
+    /// before its points go BAD. Default 0.
+    #[serde(deserialize_with = "lenient::u8")]
+    pub busy_retries: u8,
+    /// Wait before a busy retry, ms. Default 100.
+    #[serde(deserialize_with = "lenient::duration_ms")]
+    pub busy_retry_delay_ms: Duration,
     /// Points keyed by point id.
     pub points: BTreeMap<String, PointConfig>,
 }
@@ -71,6 +97,13 @@ impl Default for DeviceConfig {
             max_registers_per_read: MAX_REGISTERS_PER_READ,
             max_bits_per_read: MAX_BITS_PER_READ,
             no_merge_across: Vec::new(),
+            one_request_per_point: false,
+            address_base: 0,
+            pause_after_connect_ms: Duration::ZERO,
+            inter_request_delay_ms: Duration::ZERO,
+            close_after_poll: false,
+            busy_retries: 0,
+            busy_retry_delay_ms: Duration::from_millis(100),
             points: BTreeMap::new(),
         }
     }
@@ -130,8 +163,8 @@ pub struct PointConfig {
     /// First address, 0-based.
     #[serde(deserialize_with = "lenient::u16")]
     pub address: u16,
-    /// `bool`, `bit`, `u16`, `i16`, `u32`, `i32`, `u64`, `i64`, `f16`, `f32`, `f64` or `string`.
-    /// Default `u16`.
+    /// `bool`, `bit`, `u8h`/`u8l`/`i8h`/`i8l` (the high or low byte of a register), `u16`, `i16`,
+    /// `u32`, `i32`, `u64`, `i64`, `f16`, `f32`, `f64` or `string`. Default `u16`.
     #[serde(rename = "type")]
     pub data_type: String,
     /// Bit index 0..=15 (0 = least significant) for `bit`.

@@ -41,7 +41,11 @@ pub async fn run_cycle(
     timeout: Duration,
 ) -> CycleOutcome {
     let mut out = CycleOutcome::default();
-    for req in plan.iter().filter(|r| r.group == group) {
+    let quirks = &device.quirks;
+    for (n, req) in plan.iter().filter(|r| r.group == group).enumerate() {
+        if n > 0 && !quirks.inter_request_delay.is_zero() && out.link_error.is_none() {
+            tokio::time::sleep(quirks.inter_request_delay).await;
+        }
         let now = edge_model::time::now_ms() as i64;
         let points = req.items.iter().filter_map(|&i| device.points.get(i));
         if let Some(reason) = &out.link_error {
@@ -49,9 +53,24 @@ pub async fn run_cycle(
                 .extend(points.map(|p| bad(device, p, format!("link down: {reason}"), now)));
             continue;
         }
-        out.requests += 1;
         ctx.set_slave(Slave(req.unit));
-        match tokio::time::timeout(timeout, send(ctx, req)).await {
+        let mut busy_retries_left = quirks.busy_retries;
+        let answer = loop {
+            out.requests += 1;
+            let answer = tokio::time::timeout(timeout, send(ctx, req)).await;
+            let busy = matches!(
+                answer,
+                Ok(Ok(Err(
+                    ExceptionCode::ServerDeviceBusy | ExceptionCode::Acknowledge
+                )))
+            );
+            if !busy || busy_retries_left == 0 {
+                break answer;
+            }
+            busy_retries_left -= 1;
+            tokio::time::sleep(quirks.busy_retry_delay).await;
+        };
+        match answer {
             Err(_) => {
                 let reason = format!("no answer within {} ms", timeout.as_millis());
                 out.readings

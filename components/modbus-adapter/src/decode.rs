@@ -52,6 +52,8 @@ pub fn decode_words(point: &Point, words: &[u16]) -> Result<Value, DecodeError> 
         DataType::Bool => return Err(DecodeError::WrongTable),
         DataType::Bit(bit) => return Ok(Value::Bool(words[0] >> bit & 1 == 1)),
         DataType::Text(_) => return Ok(Value::Text(text(words, order))),
+        DataType::U8 { high } => Number::Int(i64::from(byte_of(words[0], high))),
+        DataType::I8 { high } => Number::Int(i64::from(byte_of(words[0], high) as i8)),
         DataType::U16 => Number::Int(i64::from(u16::from_be_bytes(be::<2>(words, order)))),
         DataType::I16 => Number::Int(i64::from(i16::from_be_bytes(be::<2>(words, order)))),
         DataType::U32 => Number::Int(i64::from(u32::from_be_bytes(be::<4>(words, order)))),
@@ -66,6 +68,12 @@ pub fn decode_words(point: &Point, words: &[u16]) -> Result<Value, DecodeError> 
         Some(s) => finite(number.as_f64() * s.scale + s.offset),
         None => number.into_value(),
     }
+}
+
+/// The high (first on the wire) or low byte of a register.
+fn byte_of(word: u16, high: bool) -> u8 {
+    let [hi, lo] = word.to_be_bytes();
+    if high { hi } else { lo }
 }
 
 /// An unscaled number before it becomes a [`Value`].

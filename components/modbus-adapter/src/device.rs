@@ -105,6 +105,23 @@ pub struct Device {
     pub slow_interval: Duration,
     /// Request merging limits.
     pub limits: Limits,
+    /// Timing workarounds for particular devices.
+    pub quirks: Quirks,
     /// The points, sorted by id.
     pub points: Vec<Point>,
+}
+
+/// Per-device timing workarounds (all off by default).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Quirks {
+    /// Wait after connecting before the first request.
+    pub pause_after_connect: Duration,
+    /// Wait between two requests of one cycle.
+    pub inter_request_delay: Duration,
+    /// Reconnect for every cycle.
+    pub close_after_poll: bool,
+    /// Retries of a request answered "busy" (exception 5 or 6).
+    pub busy_retries: u8,
+    /// Wait before a busy retry.
+    pub busy_retry_delay: Duration,
 }

@@ -53,6 +53,29 @@ pub fn encode(point: &Point, value: &Value) -> Result<WriteData, EncodeError> {
             Value::Text(s) => text(s, usize::from(len), order),
             _ => Err(EncodeError::WrongKind("string", "string")),
         },
+        DataType::U8 { high } | DataType::I8 { high } => {
+            let x = raw(point, value)?.round();
+            let fits = match point.data_type {
+                DataType::U8 { .. } => (0.0..=255.0).contains(&x),
+                _ => (-128.0..=127.0).contains(&x),
+            };
+            if !fits {
+                return Err(EncodeError::OutOfRange(x));
+            }
+            // The other byte of the register is left alone (function 22).
+            let byte = u16::from((x as i64 & 0xFF) as u8);
+            Ok(if high {
+                WriteData::Mask {
+                    and: 0x00FF,
+                    or: byte << 8,
+                }
+            } else {
+                WriteData::Mask {
+                    and: 0xFF00,
+                    or: byte,
+                }
+            })
+        }
         DataType::F16 => {
             let x = raw(point, value)?;
             let half = crate::f16::from_f64(x).ok_or(EncodeError::OutOfRange(x))?;
@@ -244,6 +267,26 @@ mod tests {
         );
         assert!(matches!(
             encode(&point(DataType::F16, ByteOrder::Abcd), &Value::Float(1e6)),
+            Err(EncodeError::OutOfRange(_))
+        ));
+        let low = point(DataType::I8 { high: false }, ByteOrder::Abcd);
+        assert_eq!(
+            encode(&low, &Value::Int(-17)),
+            Ok(WriteData::Mask {
+                and: 0xFF00,
+                or: 0x00EF
+            })
+        );
+        let high = point(DataType::U8 { high: true }, ByteOrder::Abcd);
+        assert_eq!(
+            encode(&high, &Value::Int(0xBE)),
+            Ok(WriteData::Mask {
+                and: 0x00FF,
+                or: 0xBE00
+            })
+        );
+        assert!(matches!(
+            encode(&high, &Value::Int(256)),
             Err(EncodeError::OutOfRange(_))
         ));
         let coil = Point {

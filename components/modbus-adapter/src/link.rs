@@ -3,9 +3,30 @@
 
 use crate::device::{Device, Parity, SerialSettings, Transport};
 use std::io;
+use std::time::Duration;
 use tokio::net::TcpStream;
 use tokio_modbus::Slave;
 use tokio_modbus::client::{Context, rtu, tcp};
+
+/// Connects to `device` within three request timeouts (at least 3 s), then waits the device's
+/// `pauseAfterConnectMs`; the error names the endpoint and what failed.
+pub async fn open(device: &Device) -> Result<Context, String> {
+    let deadline = device.timeout.max(Duration::from_secs(1)) * 3;
+    let ctx = match tokio::time::timeout(deadline, connect(device)).await {
+        Ok(Ok(ctx)) => ctx,
+        Ok(Err(e)) => return Err(e.to_string()),
+        Err(_) => {
+            return Err(format!(
+                "connect timed out after {} ms",
+                deadline.as_millis()
+            ));
+        }
+    };
+    if !device.quirks.pause_after_connect.is_zero() {
+        tokio::time::sleep(device.quirks.pause_after_connect).await;
+    }
+    Ok(ctx)
+}
 
 /// Connects to `device`; the error names the endpoint that failed.
 pub async fn connect(device: &Device) -> io::Result<Context> {

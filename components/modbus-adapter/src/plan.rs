@@ -27,6 +27,8 @@ pub struct Limits {
     pub max_bits: u16,
     /// Boundaries no request crosses.
     pub no_merge_across: Vec<u16>,
+    /// Every point gets a request of its own.
+    pub one_request_per_point: bool,
 }
 
 impl Limits {
@@ -141,6 +143,7 @@ pub fn plan_spans(spans: &[Span], limits: &Limits) -> Vec<Request> {
             let new_end = (*end).max(span.end);
             let start = u32::from(req.start);
             let fits = same_key
+                && !limits.one_request_per_point
                 && span.start.saturating_sub(*end) <= u32::from(limits.max_gap)
                 && new_end - start <= limits.max_per_read(span.table)
                 && !limits.crosses_boundary(start, new_end);
@@ -185,6 +188,9 @@ pub fn optimal_request_count(spans: &[Span], limits: &Limits) -> usize {
         for i in (0..j).rev() {
             let first = sorted[i];
             if first.table != last.table || first.group != last.group || first.unit != last.unit {
+                break;
+            }
+            if limits.one_request_per_point && i + 1 < j {
                 break;
             }
             if i + 1 < j

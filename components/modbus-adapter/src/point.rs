@@ -86,6 +86,16 @@ pub enum DataType {
     Bool,
     /// One bit (0 = least significant) of a holding or input register.
     Bit(u8),
+    /// Unsigned 8-bit integer in the high (`true`, first on the wire) or low byte of a register.
+    U8 {
+        /// Which byte.
+        high: bool,
+    },
+    /// Signed 8-bit integer in the high or low byte of a register.
+    I8 {
+        /// Which byte.
+        high: bool,
+    },
     /// Unsigned 16-bit integer.
     U16,
     /// Signed 16-bit integer.
@@ -112,10 +122,27 @@ impl DataType {
     /// How many addresses (registers or bits) the point occupies.
     pub fn width(self) -> u16 {
         match self {
-            Self::Bool | Self::Bit(_) | Self::U16 | Self::I16 | Self::F16 => 1,
+            Self::Bool
+            | Self::Bit(_)
+            | Self::U8 { .. }
+            | Self::I8 { .. }
+            | Self::U16
+            | Self::I16
+            | Self::F16 => 1,
             Self::U32 | Self::I32 | Self::F32 => 2,
             Self::U64 | Self::I64 | Self::F64 => 4,
             Self::Text(len) => len,
+        }
+    }
+
+    /// The bits of its register a sub-register point uses (`None`: the whole range). Two points
+    /// on one register overlap only if their masks share a bit.
+    pub fn register_mask(self) -> Option<u16> {
+        match self {
+            Self::Bit(b) => Some(1 << b),
+            Self::U8 { high: true } | Self::I8 { high: true } => Some(0xFF00),
+            Self::U8 { high: false } | Self::I8 { high: false } => Some(0x00FF),
+            _ => None,
         }
     }
 

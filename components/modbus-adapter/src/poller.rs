@@ -4,7 +4,7 @@
 use crate::backoff::Backoff;
 use crate::cycle::run_cycle;
 use crate::device::Device;
-use crate::link::connect;
+use crate::link::open;
 use crate::outlet::Outlet;
 use crate::plan::{Request, plan};
 use crate::point::PollGroup;
@@ -15,7 +15,7 @@ use edge_model::{
 };
 use tokio::sync::mpsc;
 use tokio::time::{MissedTickBehavior, interval};
-use tokio_modbus::client::Context;
+use tokio_modbus::client::{Client as _, Context};
 use tokio_util::sync::CancellationToken;
 
 /// Per-device counters (dimension `Device`).
@@ -101,10 +101,10 @@ pub async fn poll_device<O: Outlet>(
         let connected = tokio::select! {
             biased;
             () = shutdown.cancelled() => return,
-            r = tokio::time::timeout(poller.device.timeout.max(std::time::Duration::from_secs(1)) * 3, connect(&poller.device)) => r,
+            r = open(&poller.device) => r,
         };
         let error = match connected {
-            Ok(Ok(ctx)) => {
+            Ok(ctx) => {
                 backoff.reset();
                 tracing::info!(device = poller.device.id.as_str(), endpoint = %poller.device.transport, "Device online.");
                 poller.status(LinkState::Online, None).await;
@@ -124,8 +124,7 @@ pub async fn poll_device<O: Outlet>(
                     }
                 }
             }
-            Ok(Err(e)) => e.to_string(),
-            Err(_) => "connect timed out".to_owned(),
+            Err(e) => e,
         };
         poller.env.metrics.link_failures.inc();
         let delay = backoff.next_delay();
@@ -161,13 +160,15 @@ struct Poller<O> {
 }
 
 impl<O: Outlet> Poller<O> {
-    /// Polls until a link error (returned) or shutdown (`None`).
+    /// Polls until a link error (returned) or shutdown (`None`). With `closeAfterPoll` the link
+    /// is closed after each cycle and opened again when the next cycle or a write needs it.
     async fn poll(
         &mut self,
-        mut ctx: Context,
+        ctx: Context,
         writes: &mut mpsc::Receiver<WriteRequest>,
         shutdown: &CancellationToken,
     ) -> Option<String> {
+        let mut link = Some(ctx);
         let mut fast = interval(self.device.fast_interval);
         fast.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut slow = interval(self.device.slow_interval);
@@ -180,7 +181,15 @@ impl<O: Outlet> Poller<O> {
                 _ = fast.tick() => PollGroup::Fast,
                 _ = slow.tick(), if has_slow => PollGroup::Slow,
                 Some(w) = writes.recv() => {
-                    let result = write_point(&mut ctx, &self.device, &w.point, &w.value, self.device.timeout).await;
+                    let ctx = match self.reopen(&mut link, shutdown).await {
+                        Ok(Some(ctx)) => ctx,
+                        Ok(None) => return None,
+                        Err(reason) => {
+                            let _ = w.reply.send(Err(WriteError::Link(reason.clone())));
+                            return Some(reason);
+                        }
+                    };
+                    let result = write_point(ctx, &self.device, &w.point, &w.value, self.device.timeout).await;
                     let link = match &result {
                         Err(WriteError::Link(reason)) => Some(reason.clone()),
                         _ => None,
@@ -192,11 +201,22 @@ impl<O: Outlet> Poller<O> {
                     }
                 }
             };
+            let ctx = match self.reopen(&mut link, shutdown).await {
+                Ok(Some(ctx)) => ctx,
+                Ok(None) => return None,
+                Err(reason) => return Some(reason),
+            };
             let outcome = tokio::select! {
                 biased;
                 () = shutdown.cancelled() => return None,
-                o = run_cycle(&mut ctx, &self.device, &self.requests, group, self.device.timeout) => o,
+                o = run_cycle(ctx, &self.device, &self.requests, group, self.device.timeout) => o,
             };
+            if self.device.quirks.close_after_poll
+                && let Some(mut closing) = link.take()
+            {
+                // The device gets its connection slot back; a failed close changes nothing.
+                let _ = closing.disconnect().await;
+            }
             let m = &self.env.metrics;
             m.reads.add(outcome.requests);
             m.read_errors
@@ -206,6 +226,23 @@ impl<O: Outlet> Poller<O> {
                 return Some(reason);
             }
         }
+    }
+
+    /// The open link, opening it first if `closeAfterPoll` closed it; `Ok(None)` on shutdown.
+    async fn reopen<'a>(
+        &self,
+        link: &'a mut Option<Context>,
+        shutdown: &CancellationToken,
+    ) -> Result<Option<&'a mut Context>, String> {
+        if link.is_none() {
+            let opened = tokio::select! {
+                biased;
+                () = shutdown.cancelled() => return Ok(None),
+                r = open(&self.device) => r?,
+            };
+            *link = Some(opened);
+        }
+        Ok(link.as_mut())
     }
 
     async fn publish(&mut self, readings: Vec<Reading>) {

@@ -5,7 +5,7 @@ use crate::config::{
     DeviceConfig, MAX_BITS_PER_READ, MAX_REGISTERS_PER_READ, ModbusAdapterConfig, PointConfig,
     TransportConfig,
 };
-use crate::device::{Device, Parity, SerialSettings, Transport};
+use crate::device::{Device, Parity, Quirks, SerialSettings, Transport};
 use crate::plan::Limits;
 use crate::point::{ByteOrder, DataType, Point, PollGroup, Scaling, Table};
 use component_kit::ConfigError;
@@ -77,12 +77,15 @@ pub fn validate_device(id: &str, config: DeviceConfig) -> Result<Device, ConfigE
     if !(1..=MAX_BITS_PER_READ).contains(&config.max_bits_per_read) {
         return Err(ConfigError::new(at("maxBitsPerRead"), "must be 1..=2000"));
     }
+    if config.address_base > 1 {
+        return Err(ConfigError::new(at("addressBase"), "must be 0 or 1"));
+    }
     if config.points.is_empty() {
         return Err(ConfigError::new(at("points"), "no point configured"));
     }
     let mut points = Vec::with_capacity(config.points.len());
     for (point_id, point) in config.points {
-        let p = validate_point(&point_id, point, config.unit_id)
+        let p = validate_point(&point_id, point, config.unit_id, config.address_base)
             .map_err(|(key, why)| ConfigError::new(at(&format!("points.{point_id}.{key}")), why))?;
         let limit = if p.table.is_bits() {
             config.max_bits_per_read
@@ -104,7 +107,12 @@ pub fn validate_device(id: &str, config: DeviceConfig) -> Result<Device, ConfigE
         max_gap: config.max_gap,
         max_registers: config.max_registers_per_read,
         max_bits: config.max_bits_per_read,
-        no_merge_across: config.no_merge_across.iter().map(|a| a.0).collect(),
+        no_merge_across: config
+            .no_merge_across
+            .iter()
+            .map(|a| a.0.saturating_sub(config.address_base))
+            .collect(),
+        one_request_per_point: config.one_request_per_point,
     };
     if let Some(p) = points
         .iter()
@@ -129,6 +137,13 @@ pub fn validate_device(id: &str, config: DeviceConfig) -> Result<Device, ConfigE
         fast_interval: config.poll_interval_ms,
         slow_interval: config.slow_poll_interval_ms,
         limits,
+        quirks: Quirks {
+            pause_after_connect: config.pause_after_connect_ms,
+            inter_request_delay: config.inter_request_delay_ms,
+            close_after_poll: config.close_after_poll,
+            busy_retries: config.busy_retries,
+            busy_retry_delay: config.busy_retry_delay_ms,
+        },
         points,
     })
 }
@@ -201,7 +216,12 @@ fn validate_point(
     id: &str,
     p: PointConfig,
     device_unit_id: u8,
+    address_base: u16,
 ) -> Result<Point, (&'static str, String)> {
+    let address = p.address.checked_sub(address_base).ok_or((
+        "address",
+        format!("address {} is below addressBase {address_base}", p.address),
+    ))?;
     let table = Table::parse(&p.table).ok_or((
         "table",
         format!(
@@ -215,6 +235,10 @@ fn validate_point(
             Some(b) if b < 16 => DataType::Bit(b),
             _ => return Err(("bit", "a bit point needs bit 0..=15".to_owned())),
         },
+        "u8h" => DataType::U8 { high: true },
+        "u8l" => DataType::U8 { high: false },
+        "i8h" => DataType::I8 { high: true },
+        "i8l" => DataType::I8 { high: false },
         "u16" => DataType::U16,
         "i16" => DataType::I16,
         "u32" => DataType::U32,
@@ -237,7 +261,7 @@ fn validate_point(
             return Err((
                 "type",
                 format!(
-                    "unknown type {other:?} (bool, bit, u16, i16, u32, i32, u64, i64, f16, f32, f64, string)"
+                    "unknown type {other:?} (bool, bit, u8h, u8l, i8h, i8l, u16, i16, u32, i32, u64, i64, f16, f32, f64, string)"
                 ),
             ));
         }
@@ -288,7 +312,7 @@ fn validate_point(
     let point = Point {
         id: id.to_owned(),
         table,
-        address: p.address,
+        address,
         data_type,
         byte_order,
         scaling,
@@ -322,8 +346,9 @@ fn check_overlaps(points: &[Point]) -> Result<(), (String, String)> {
         for b in sorted[i + 1..].iter().take_while(|b| {
             b.unit_id == a.unit_id && b.table == a.table && u32::from(b.address) < a.end()
         }) {
-            let distinct_bits = matches!((a.data_type, b.data_type), (DataType::Bit(x), DataType::Bit(y)) if x != y);
-            if !distinct_bits {
+            let masks = (a.data_type.register_mask(), b.data_type.register_mask());
+            let disjoint = matches!(masks, (Some(x), Some(y)) if x & y == 0);
+            if !disjoint {
                 return Err((b.id.clone(), a.id.clone()));
             }
         }

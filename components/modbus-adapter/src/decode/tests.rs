@@ -220,3 +220,24 @@ fn coils_and_wrong_lengths() {
     );
     assert_eq!(decode_words(&coil, &[1]), Err(DecodeError::WrongTable));
 }
+
+#[test]
+fn eight_bit_values_take_one_byte_of_the_register() {
+    let w = [0xBEEF];
+    assert_eq!(
+        words(DataType::U8 { high: true }, "ABCD", &w),
+        Value::Int(0xBE)
+    );
+    assert_eq!(
+        words(DataType::U8 { high: false }, "ABCD", &w),
+        Value::Int(0xEF)
+    );
+    assert_eq!(
+        words(DataType::I8 { high: true }, "ABCD", &w),
+        Value::Int(-66)
+    );
+    assert_eq!(
+        words(DataType::I8 { high: false }, "ABCD", &w),
+        Value::Int(-17)
+    );
+}

@@ -17,6 +17,7 @@ fn limits(max_gap: u16, max_registers: u16, cuts: &[u16]) -> Limits {
         max_registers,
         max_bits: 2000,
         no_merge_across: cuts.to_vec(),
+        one_request_per_point: false,
     }
 }
 
@@ -76,6 +77,9 @@ fn two_bits_of_one_register_share_a_request() {
 
 /// Whether one request may cover exactly these spans (same key; any order).
 fn valid_request(spans: &[&Span], l: &Limits) -> bool {
+    if l.one_request_per_point && spans.len() > 1 {
+        return false;
+    }
     let mut s: Vec<&Span> = spans.to_vec();
     s.sort_by_key(|x| (x.start, x.end));
     let first = s[0];
@@ -165,12 +169,14 @@ fn limits_strategy() -> impl Strategy<Value = Limits> {
         4u16..12,
         4u16..40,
         prop::collection::vec(0u16..40, 0..3),
+        prop::bool::weighted(0.2),
     )
-        .prop_map(|(max_gap, max_registers, max_bits, cuts)| Limits {
+        .prop_map(|(max_gap, max_registers, max_bits, cuts, alone)| Limits {
             max_gap,
             max_registers,
             max_bits,
             no_merge_across: cuts,
+            one_request_per_point: alone,
         })
 }
 

@@ -154,3 +154,26 @@ fn points_on_different_unit_ids_do_not_overlap() {
     let bad = rejected_reason(json!({"a": {"address": 0, "unitId": 248}}));
     assert!(bad.contains("unitId"), "{bad}");
 }
+
+#[test]
+fn one_based_addresses_are_shifted_and_address_zero_is_refused() {
+    let c = parse(json!({"devices": {"plc": device_with(json!({"a": {"address": 40}}))}}));
+    let mut c2 = c.clone();
+    if let Some(d) = c2.devices.get_mut("plc") {
+        d.address_base = 1;
+    }
+    assert_eq!(validate(c).expect("valid").devices[0].points[0].address, 40);
+    assert_eq!(
+        validate(c2).expect("valid").devices[0].points[0].address,
+        39
+    );
+    let mut zero = device_with(json!({"a": {"address": 0}}));
+    zero["addressBase"] = json!(1);
+    let e = validate(parse(json!({"devices": {"plc": zero}})))
+        .expect_err("nothing usable")
+        .to_string();
+    assert!(
+        e.contains("points.a.address") && e.contains("below addressBase"),
+        "{e}"
+    );
+}

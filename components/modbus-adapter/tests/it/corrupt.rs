@@ -3,6 +3,7 @@
 //! never a wrong value, and a fresh connection through a healed proxy reads good values again.
 
 use crate::peer::Peer;
+use crate::proxy::{Damage, FaultProxy};
 use crate::{bounded, by_point, framed_device};
 use edge_model::{Quality, Value};
 use modbus_adapter::cycle::run_cycle;
@@ -11,81 +12,6 @@ use modbus_adapter::link::connect;
 use modbus_adapter::plan::plan;
 use modbus_adapter::point::PollGroup;
 use serde_json::json;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, Ordering};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-
-/// What the proxy does to each chunk the server sends back.
-#[derive(Clone, Copy)]
-#[repr(u8)]
-enum Damage {
-    None = 0,
-    /// Forward all but the last 3 bytes, then nothing more on this connection.
-    Truncate = 1,
-    /// Flip the bits of the last byte (the CRC's high byte on RTU framing).
-    FlipLastByte = 2,
-}
-
-struct FaultProxy {
-    port: u16,
-    damage: Arc<AtomicU8>,
-}
-
-impl FaultProxy {
-    async fn start(upstream: u16) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
-        let port = listener.local_addr().expect("proxy address").port();
-        let damage = Arc::new(AtomicU8::new(Damage::None as u8));
-        let mode = damage.clone();
-        tokio::spawn(async move {
-            while let Ok((client, _)) = listener.accept().await {
-                let server = TcpStream::connect(("127.0.0.1", upstream))
-                    .await
-                    .expect("connect upstream");
-                tokio::spawn(relay(client, server, mode.clone()));
-            }
-        });
-        Self { port, damage }
-    }
-
-    fn set(&self, damage: Damage) {
-        self.damage.store(damage as u8, Ordering::SeqCst);
-    }
-}
-
-async fn relay(client: TcpStream, server: TcpStream, damage: Arc<AtomicU8>) {
-    let (mut client_rx, mut client_tx) = client.into_split();
-    let (mut server_rx, mut server_tx) = server.into_split();
-    tokio::spawn(async move {
-        let _ = tokio::io::copy(&mut client_rx, &mut server_tx).await;
-    });
-    let mut buf = [0u8; 1024];
-    let mut silenced = false;
-    while let Ok(n) = server_rx.read(&mut buf).await {
-        if n == 0 || silenced {
-            if n == 0 {
-                break;
-            }
-            continue;
-        }
-        let chunk = &mut buf[..n];
-        let out: &[u8] = match damage.load(Ordering::SeqCst) {
-            1 => {
-                silenced = true;
-                &chunk[..n.saturating_sub(3)]
-            }
-            2 => {
-                chunk[n - 1] ^= 0xFF;
-                chunk
-            }
-            _ => chunk,
-        };
-        if client_tx.write_all(out).await.is_err() {
-            break;
-        }
-    }
-}
 
 fn points() -> serde_json::Value {
     json!({

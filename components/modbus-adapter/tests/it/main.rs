@@ -19,6 +19,8 @@ use tokio_modbus::client::Reader;
 mod corrupt;
 mod e2e;
 mod failures;
+mod proxy;
+mod quirks;
 mod recipe;
 mod reconnect;
 mod schemas;
