@@ -2,17 +2,14 @@
 
 use crate::peer::Peer;
 use crate::{bounded, device};
-use edge_model::{ComponentName, GatewayId, LinkState, Quality};
-use modbus_adapter::backoff::Backoff;
+use edge_model::{LinkState, Quality};
 use modbus_adapter::config::{DeviceConfig, validate_device};
 use modbus_adapter::cycle::run_cycle;
 use modbus_adapter::link::connect;
-use modbus_adapter::outlet::ChannelOutlet;
 use modbus_adapter::plan::plan;
 use modbus_adapter::point::PollGroup;
-use modbus_adapter::poller::{DeviceMetrics, PollerEnv, poll_device};
+use modbus_adapter::poller::poll_device;
 use serde_json::json;
-use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -70,13 +67,7 @@ async fn a_bad_serial_device_backs_off_while_the_good_device_publishes() {
     let shutdown = CancellationToken::new();
     let mut queues = Vec::new();
     for dev in [good, bad] {
-        let env = PollerEnv {
-            outlet: ChannelOutlet(tx.clone()),
-            component: ComponentName::new("com.smartfactory.ModbusAdapter").expect("name"),
-            gateway: GatewayId::new("test-gateway").expect("gateway"),
-            metrics: DeviceMetrics::new(&metrics, dev.id.as_str()),
-            backoff: Backoff::new(Duration::from_millis(100), Duration::from_millis(400)),
-        };
+        let env = crate::test_env(tx.clone(), &metrics, dev.id.as_str());
         let (queue, writes) = mpsc::channel(1);
         queues.push(queue);
         tokio::spawn(poll_device(dev, env, writes, shutdown.child_token()));

@@ -54,6 +54,24 @@ fn framed_device(transport: &str, port: u16, extra: Json, points: Json) -> Devic
     validate_device("sim", config).expect("device config is valid")
 }
 
+/// A poller environment for tests: readings and statuses go to `tx`, fast backoff.
+fn test_env(
+    tx: tokio::sync::mpsc::UnboundedSender<(String, Json)>,
+    metrics: &component_kit::Metrics,
+    device: &str,
+) -> modbus_adapter::poller::PollerEnv<modbus_adapter::outlet::ChannelOutlet> {
+    modbus_adapter::poller::PollerEnv {
+        outlet: modbus_adapter::outlet::ChannelOutlet(tx),
+        component: edge_model::ComponentName::new("com.smartfactory.ModbusAdapter").expect("name"),
+        gateway: edge_model::GatewayId::new("test-gateway").expect("gateway"),
+        metrics: modbus_adapter::poller::DeviceMetrics::new(metrics, device),
+        backoff: modbus_adapter::backoff::Backoff::new(
+            Duration::from_millis(100),
+            Duration::from_millis(400),
+        ),
+    }
+}
+
 fn by_point(readings: Vec<Reading>) -> BTreeMap<String, Reading> {
     readings
         .into_iter()

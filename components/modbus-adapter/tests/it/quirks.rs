@@ -4,14 +4,12 @@
 use crate::peer::Peer;
 use crate::proxy::FaultProxy;
 use crate::{bounded, by_point, device};
-use edge_model::{ComponentName, GatewayId, Quality, Value};
-use modbus_adapter::backoff::Backoff;
+use edge_model::{Quality, Value};
 use modbus_adapter::cycle::run_cycle;
 use modbus_adapter::link::connect;
-use modbus_adapter::outlet::ChannelOutlet;
 use modbus_adapter::plan::plan;
 use modbus_adapter::point::PollGroup;
-use modbus_adapter::poller::{DeviceMetrics, PollerEnv, poll_device};
+use modbus_adapter::poller::poll_device;
 use serde_json::json;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -100,13 +98,7 @@ async fn close_after_poll_reconnects_for_every_cycle() {
     );
     let (tx, mut rx) = mpsc::unbounded_channel();
     let metrics = component_kit::Metrics::new();
-    let env = PollerEnv {
-        outlet: ChannelOutlet(tx),
-        component: ComponentName::new("com.smartfactory.ModbusAdapter").expect("name"),
-        gateway: GatewayId::new("test-gateway").expect("gateway"),
-        metrics: DeviceMetrics::new(&metrics, "sim"),
-        backoff: Backoff::new(Duration::from_millis(100), Duration::from_millis(400)),
-    };
+    let env = crate::test_env(tx, &metrics, "sim");
     let (_queue, writes) = mpsc::channel(1);
     let shutdown = CancellationToken::new();
     tokio::spawn(poll_device(dev, env, writes, shutdown.clone()));

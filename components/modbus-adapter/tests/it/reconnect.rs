@@ -2,12 +2,9 @@
 
 use crate::peer::Peer;
 use crate::{bounded, device};
-use edge_model::{ComponentName, GatewayId, LinkState, ReadingBatch};
-use modbus_adapter::backoff::Backoff;
-use modbus_adapter::outlet::ChannelOutlet;
-use modbus_adapter::poller::{DeviceMetrics, PollerEnv, poll_device};
+use edge_model::{LinkState, ReadingBatch};
+use modbus_adapter::poller::poll_device;
 use serde_json::{Value as Json, json};
-use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -47,13 +44,7 @@ async fn a_server_that_disappears_and_comes_back_goes_offline_then_online() {
     );
     let (tx, mut rx) = mpsc::unbounded_channel();
     let metrics = component_kit::Metrics::new();
-    let env = PollerEnv {
-        outlet: ChannelOutlet(tx),
-        component: ComponentName::new(NAME).expect("name"),
-        gateway: GatewayId::new("test-gateway").expect("gateway"),
-        metrics: DeviceMetrics::new(&metrics, "sim"),
-        backoff: Backoff::new(Duration::from_millis(100), Duration::from_millis(400)),
-    };
+    let env = crate::test_env(tx, &metrics, "sim");
     let shutdown = CancellationToken::new();
     let (_writes, queue) = mpsc::channel(1);
     let task = tokio::spawn(poll_device(dev, env, queue, shutdown.clone()));

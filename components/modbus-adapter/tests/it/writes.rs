@@ -2,11 +2,9 @@
 
 use crate::peer::Peer;
 use crate::{bounded, device};
-use edge_model::{ComponentName, GatewayId, Value};
-use modbus_adapter::backoff::Backoff;
+use edge_model::Value;
 use modbus_adapter::commands::Router;
-use modbus_adapter::outlet::ChannelOutlet;
-use modbus_adapter::poller::{DeviceMetrics, PollerEnv, poll_device};
+use modbus_adapter::poller::poll_device;
 use serde_json::{Value as Json, json};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -38,13 +36,7 @@ pub(crate) fn rig(enabled: bool) -> Rig {
     let dev = device(peer.port, json!({"pollIntervalMs": 50}), points);
     let (tx, messages) = mpsc::unbounded_channel();
     let metrics = component_kit::Metrics::new();
-    let env = PollerEnv {
-        outlet: ChannelOutlet(tx),
-        component: ComponentName::new("com.smartfactory.ModbusAdapter").expect("name"),
-        gateway: GatewayId::new("test-gateway").expect("gateway"),
-        metrics: DeviceMetrics::new(&metrics, "sim"),
-        backoff: Backoff::new(Duration::from_millis(100), Duration::from_millis(400)),
-    };
+    let env = crate::test_env(tx, &metrics, "sim");
     let (queue, writes) = mpsc::channel(4);
     let shutdown = CancellationToken::new();
     tokio::spawn(poll_device(dev, env, writes, shutdown.clone()));
