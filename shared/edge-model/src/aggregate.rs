@@ -267,6 +267,11 @@ impl AggregateBatchBuilder {
         self
     }
 
+    /// The number the next batch will get.
+    pub fn next_sequence(&self) -> u64 {
+        self.next_sequence
+    }
+
     /// Adds `aggregate`; when it does not fit, closes and returns the open batch and starts
     /// the next one with it.
     ///

@@ -100,6 +100,22 @@ impl Reading {
         }
     }
 
+    /// Replaces the value (a filter converting units or clamping to a range).
+    #[must_use]
+    pub fn with_value(mut self, value: impl Into<Value>) -> Self {
+        self.value = Some(value.into());
+        self
+    }
+
+    /// Replaces the quality. Lowering a value-less reading to good is refused: it stays as is.
+    #[must_use]
+    pub fn with_quality(mut self, quality: Quality) -> Self {
+        if self.value.is_some() || quality != Quality::Good {
+            self.quality = quality;
+        }
+        self
+    }
+
     /// Sets the engineering unit, such as `"degC"` or `"bar"`.
     #[must_use]
     pub fn with_unit(mut self, unit: impl Into<String>) -> Self {
@@ -238,6 +254,17 @@ mod tests {
         let text = r#"{"source":{"device":"d","point":"p"},"quality":"good","gatewayTimeMs":1}"#;
         let err = serde_json::from_str::<Reading>(text).unwrap_err();
         assert!(err.to_string().contains("must have a value"));
+    }
+
+    #[test]
+    fn a_value_less_reading_cannot_become_good() {
+        let failed = Reading::failed(source(), "timeout", 1).with_quality(Quality::Good);
+        assert_eq!(failed.quality(), Quality::Bad);
+        let clamped = Reading::new(source(), 250.0, Quality::Good, 1)
+            .with_value(200.0)
+            .with_quality(Quality::Uncertain);
+        assert_eq!(clamped.value(), Some(&Value::Float(200.0)));
+        assert_eq!(clamped.quality(), Quality::Uncertain);
     }
 
     #[test]

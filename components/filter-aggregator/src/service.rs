@@ -1,0 +1,109 @@
+//! The IPC side: subscribe to the raw topic, run each message through the pipeline, publish
+//! what comes out, close windows on a tick.
+
+use crate::decode::Incoming;
+use crate::pipeline::{Message, Pipeline};
+use crate::telemetry::Telemetry;
+use crate::validate::FilterAggregator;
+use component_kit::Ctx;
+use component_kit::metrics::names;
+use ggipc::model::PublishMessage;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// Wait before retrying a refused subscription.
+const RESUBSCRIBE_DELAY: Duration = Duration::from_secs(2);
+
+/// Runs until `shutdown`; the pipeline (and its open windows) stays with the caller.
+pub async fn serve(
+    pipeline: &mut Pipeline,
+    config: &FilterAggregator,
+    ctx: &Ctx,
+    shutdown: &CancellationToken,
+) {
+    let topic = config.input_topic.as_str();
+    let mut telemetry = Telemetry::new(ctx.metrics().clone());
+    let errors = ctx.metrics().counter(names::ERRORS_TOTAL);
+    let mut tick = tokio::time::interval(Duration::from_millis(config.tick_interval_ms));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let idle_after = i64::try_from(config.idle_rule_warning_ms).unwrap_or(i64::MAX);
+    'subscribe: loop {
+        let mut subscription = match ctx.ipc().subscribe_to_topic(topic, None).await {
+            Ok(s) => s,
+            Err(e) => {
+                errors.inc();
+                tracing::error!(topic, error = %e, "Cannot subscribe to the input topic; retrying.");
+                tokio::select! {
+                    () = shutdown.cancelled() => return,
+                    () = tokio::time::sleep(RESUBSCRIBE_DELAY) => continue 'subscribe,
+                }
+            }
+        };
+        tracing::info!(topic, rules = config.rules.len(), "Filtering readings.");
+        loop {
+            let messages = tokio::select! {
+                biased;
+                () = shutdown.cancelled() => return,
+                event = subscription.next() => match event {
+                    None => {
+                        tracing::warn!(topic, "Input subscription closed; subscribing again.");
+                        continue 'subscribe;
+                    }
+                    Some(Err(e)) => {
+                        errors.inc();
+                        tracing::warn!(topic, error = %e, "Bad subscription event.");
+                        continue;
+                    }
+                    Some(Ok(message)) => {
+                        let (from, incoming) = incoming(message, topic);
+                        pipeline.on_message(&from, incoming, now_ms())
+                    }
+                },
+                _ = tick.tick() => {
+                    let now = now_ms();
+                    for rule in pipeline.engine.newly_idle_rules(now, idle_after) {
+                        if idle_after > 0 {
+                            tracing::warn!(rule = &*rule, idle_ms = idle_after, "Rule selected no reading yet: check its devices and points patterns.");
+                        }
+                    }
+                    pipeline.on_tick(now)
+                }
+            };
+            publish(ctx, messages, &errors).await;
+            telemetry.sync(&pipeline.engine);
+        }
+    }
+}
+
+/// The topic a message arrived on (the filter if the nucleus did not say) and its body.
+fn incoming(message: PublishMessage, filter: &str) -> (String, Incoming) {
+    match (message.json_message, message.binary_message) {
+        (Some(json), _) => (
+            json.context
+                .and_then(|c| c.topic)
+                .unwrap_or_else(|| filter.to_owned()),
+            Incoming::Json(json.message),
+        ),
+        (None, Some(binary)) => (
+            binary
+                .context
+                .and_then(|c| c.topic)
+                .unwrap_or_else(|| filter.to_owned()),
+            Incoming::Binary(binary.message),
+        ),
+        (None, None) => (filter.to_owned(), Incoming::Binary(Vec::new())),
+    }
+}
+
+async fn publish(ctx: &Ctx, messages: Vec<Message>, errors: &component_kit::Counter) {
+    for (topic, body) in messages {
+        if let Err(e) = ctx.ipc().publish_json(topic.as_str(), body).await {
+            errors.inc();
+            tracing::warn!(topic = topic.as_str(), error = %e, "Publish failed.");
+        }
+    }
+}
+
+fn now_ms() -> i64 {
+    i64::try_from(edge_model::time::now_ms()).unwrap_or(i64::MAX)
+}

@@ -1,0 +1,195 @@
+//! Time windows of one point under one window spec: values go into hop-sized panes aligned to
+//! the epoch; a window is the panes inside it, merged when it closes.
+//!
+//! A window `[s, s + length)` closes once the point's clock (the later of the newest reading's
+//! timestamp and the gateway clock) reaches `s + length + grace`; readings that arrive before
+//! that land in it even out of order. A reading for a window already closed is late. A window
+//! is reported only if it holds at least one reading.
+
+mod acc;
+mod states;
+
+pub use acc::{Acc, percentile_of_sorted};
+
+use crate::rule::{StatSet, WindowSpec};
+use edge_model::{Stats, TimeWindow};
+use states::Durations;
+use std::sync::Arc;
+
+/// The readings of one hop-sized slice of time.
+#[derive(Debug, Clone)]
+struct Pane {
+    start: i64,
+    /// Readings admitted, numbers or not.
+    readings: u64,
+    acc: Acc,
+    /// (timestamp, state) in timestamp order; empty unless the spec reports state durations.
+    events: Vec<(i64, Arc<str>)>,
+}
+
+/// Whether a reading was taken into a window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admit {
+    /// It landed in at least one open window.
+    Accepted,
+    /// Every window it belongs to is already closed.
+    Late,
+}
+
+/// The open windows of one point under one spec.
+#[derive(Debug, Clone, Default)]
+pub struct WindowState {
+    /// Panes in start order.
+    panes: Vec<Pane>,
+    /// Start of the earliest window not yet closed; `None` before the first reading.
+    next_start: Option<i64>,
+    /// Newest reading timestamp seen.
+    watermark: i64,
+    /// The last state event of the panes already dropped: the state a later window starts in.
+    carry: Option<(i64, Arc<str>)>,
+}
+
+impl WindowState {
+    /// Adds a reading at `t`: a number for the statistics, a state for state durations.
+    pub fn push(
+        &mut self,
+        spec: &WindowSpec,
+        t: i64,
+        number: Option<f64>,
+        state: Option<Arc<str>>,
+    ) -> Admit {
+        let pane_start = t.div_euclid(spec.hop_ms).saturating_mul(spec.hop_ms);
+        let earliest = pane_start.saturating_sub(spec.length_ms - spec.hop_ms);
+        let next_start = self.next_start.get_or_insert(earliest);
+        if pane_start < *next_start {
+            return Admit::Late;
+        }
+        if self.panes.is_empty() && earliest > *next_start {
+            // Nothing is open before this reading's windows: skip the empty ones.
+            *next_start = earliest;
+        }
+        self.watermark = self.watermark.max(t);
+        let at = self.panes.partition_point(|p| p.start < pane_start);
+        if self.panes.get(at).is_none_or(|p| p.start != pane_start) {
+            if self.panes.len() == self.panes.capacity() {
+                // Most points hold one or two panes; grow one at a time to keep memory small.
+                self.panes.reserve_exact(1);
+            }
+            let keep_values = !spec.percentiles.is_empty();
+            self.panes.insert(
+                at,
+                Pane {
+                    start: pane_start,
+                    readings: 0,
+                    acc: Acc::new(keep_values),
+                    events: Vec::new(),
+                },
+            );
+        }
+        let pane = &mut self.panes[at];
+        pane.readings += 1;
+        if let Some(x) = number {
+            pane.acc.push(t, x);
+        }
+        if let Some(state) = state {
+            let i = pane.events.partition_point(|(et, _)| *et <= t);
+            pane.events.insert(i, (t, state));
+        }
+        Admit::Accepted
+    }
+
+    /// Whether the point holds no open window.
+    pub fn is_empty(&self) -> bool {
+        self.panes.is_empty()
+    }
+
+    /// Closes every window that ends `grace` before `clock` (or before the newest reading),
+    /// handing each one that holds readings to `emit`.
+    pub fn close(
+        &mut self,
+        spec: &WindowSpec,
+        clock: i64,
+        emit: &mut impl FnMut(TimeWindow, Stats),
+    ) {
+        let clock = clock.max(self.watermark);
+        while let (Some(start), false) = (self.next_start, self.panes.is_empty()) {
+            let end = start.saturating_add(spec.length_ms);
+            if end.saturating_add(spec.grace_ms) > clock {
+                break;
+            }
+            if let Some(stats) = self.window_stats(spec, start, end)
+                && let Ok(window) = TimeWindow::new(start, end)
+            {
+                emit(window, stats);
+            }
+            let next = start.saturating_add(spec.hop_ms);
+            self.drop_panes_before(next);
+            let skip = self.panes.first().map_or(next, |p| {
+                p.start.saturating_sub(spec.length_ms - spec.hop_ms)
+            });
+            self.next_start = Some(next.max(skip));
+            if next == start {
+                break;
+            }
+        }
+    }
+
+    fn drop_panes_before(&mut self, start: i64) {
+        let keep = self.panes.partition_point(|p| p.start < start);
+        for pane in self.panes.drain(..keep) {
+            if let Some(last) = pane.events.last() {
+                self.carry = Some(last.clone());
+            }
+        }
+        if self.panes.is_empty() {
+            self.panes = Vec::new();
+        }
+    }
+
+    /// The statistics of `[start, end)`, or `None` if it holds no reading.
+    fn window_stats(&self, spec: &WindowSpec, start: i64, end: i64) -> Option<Stats> {
+        let inside = |p: &&Pane| p.start >= start && p.start < end;
+        let mut acc = Acc::new(!spec.percentiles.is_empty());
+        let mut readings = 0;
+        for pane in self.panes.iter().filter(inside) {
+            acc.merge(&pane.acc);
+            readings += pane.readings;
+        }
+        if readings == 0 {
+            return None;
+        }
+        let flag = |f: StatSet, v: Option<f64>| if spec.stats.contains(f) { v } else { None };
+        let mut stats = Stats {
+            count: readings,
+            min: flag(StatSet::MIN, acc.min()),
+            max: flag(StatSet::MAX, acc.max()),
+            mean: flag(StatSet::MEAN, acc.mean()),
+            stddev: flag(StatSet::STDDEV, acc.stddev()),
+            first: flag(StatSet::FIRST, acc.first()),
+            last: flag(StatSet::LAST, acc.last()),
+            ..Stats::default()
+        };
+        for p in &spec.percentiles {
+            if let Some(v) = acc.percentile(*p) {
+                stats.percentiles.insert(format!("p{p}"), v);
+            }
+        }
+        if spec.stats.contains(StatSet::STATES) {
+            let before = self
+                .panes
+                .iter()
+                .filter(|p| p.start < start)
+                .filter_map(|p| p.events.last())
+                .next_back()
+                .or(self.carry.as_ref());
+            let mut durations = Durations::starting(start, before.map(|(_, s)| s.clone()));
+            for pane in self.panes.iter().filter(inside) {
+                for (t, state) in &pane.events {
+                    durations.change(*t, state);
+                }
+            }
+            stats.state_durations_ms = durations.finish(end);
+        }
+        Some(stats)
+    }
+}
