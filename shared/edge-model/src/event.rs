@@ -37,7 +37,8 @@ impl ModelRef {
 /// The anomaly score of one device over one window of its readings.
 ///
 /// JSON fields: `schemaVersion`, `kind` (`"anomaly"`), `device`, `model`, `window`, `score`,
-/// `threshold`, `isAnomaly`, `contributions` (feature name → share of the score).
+/// `threshold`, `isAnomaly`, `contributions` (feature name → share of the score), and the optional
+/// `filledCells` (cells of the window that were forward-filled rather than read).
 /// Serializing fails if a float is NaN or infinite.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -54,6 +55,8 @@ pub struct AnomalyEvent {
     is_anomaly: bool,
     #[serde(default, serialize_with = "finite::serialize_map")]
     contributions: BTreeMap<String, f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    filled_cells: Option<u32>,
 }
 
 impl AnomalyEvent {
@@ -76,7 +79,21 @@ impl AnomalyEvent {
             threshold,
             is_anomaly: score > threshold,
             contributions: BTreeMap::new(),
+            filled_cells: None,
         }
+    }
+
+    /// Records how many cells of the window were forward-filled instead of read (missing data
+    /// is reported, never hidden).
+    #[must_use]
+    pub fn with_filled_cells(mut self, filled_cells: u32) -> Self {
+        self.filled_cells = Some(filled_cells);
+        self
+    }
+
+    /// How many cells of the window were forward-filled, if reported.
+    pub fn filled_cells(&self) -> Option<u32> {
+        self.filled_cells
     }
 
     /// Records how much `feature` contributed to the score.
@@ -328,6 +345,17 @@ mod tests {
                 "contributions": {"rms": 0.75},
             })
         );
+    }
+
+    #[test]
+    fn filled_cells_are_written_only_when_reported() {
+        let window = TimeWindow::new(0, 1).unwrap();
+        let event = AnomalyEvent::new(device(), ModelRef::new("m", "1"), window, 0.1, 1.0);
+        assert!(serde_json::to_value(&event).unwrap().get("filledCells").is_none());
+        let value = serde_json::to_value(event.with_filled_cells(3)).unwrap();
+        assert_eq!(value["filledCells"], json!(3));
+        let back: AnomalyEvent = serde_json::from_value(value).unwrap();
+        assert_eq!(back.filled_cells(), Some(3));
     }
 
     #[test]

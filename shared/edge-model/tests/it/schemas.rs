@@ -82,7 +82,8 @@ fn realistic_anomaly_events_satisfy_the_schema() {
     let loud = AnomalyEvent::new(device("press-1"), model, window, 0.93, 0.7)
         .with_contribution("vibRms", 0.61)
         .with_contribution("oilTemp", 0.27)
-        .with_contribution("motorCurrent", 0.05);
+        .with_contribution("motorCurrent", 0.05)
+        .with_filled_cells(4);
     for event in [quiet, loud] {
         assert_valid(MessageKind::Anomaly, &serde_json::to_value(&event).unwrap());
     }
