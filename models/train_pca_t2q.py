@@ -1,0 +1,205 @@
+#!/usr/bin/env python3
+"""Train the windowed PCA T2+Q anomaly model and export it to ONNX (numpy + onnx only).
+
+The model scores a window of `--window` steps x F features. The graph (opset 17, plain ops that
+tract and onnxruntime both run) normalises each value with the stored mean and scale, projects it
+on the principal axes, and returns the window means of Hotelling's T2 and of the residual Q, plus
+each feature's share of both (the shares sum to t2 and q exactly):
+
+    inputs   x           float32 [N, W, F]   raw values, oldest step first
+    outputs  t2, q       float32 [N]
+             t2_contrib  float32 [N, F]
+             q_contrib   float32 [N, F]
+
+Initialisers `mean`, `scale` [F], `basis` [F, F] (columns = principal axes, largest first),
+`basis_t` (its transpose), `t2_weight` [F] (1/lambda for kept axes, else 0) and `keep` [F] (1 for
+kept axes, else 0) are the fitted parameters. The detector can refit them on a device's own normal
+data with the same algorithm (components/anomaly-detector/src/fit.rs); this script is the
+reference and is what ships.
+
+The score is max(t2 / t2Ref, q / qRef), where the refs are the largest window means seen on the
+training data; a window is an anomaly when the score exceeds `--threshold`. All of this goes into
+`model.json` next to `model.onnx`.
+
+SageMaker script mode: `--train` defaults to $SM_CHANNEL_TRAIN and `--model-dir` to $SM_MODEL_DIR.
+Every CSV under the train folder (recursively) is read: `;`- or `,`-separated, a header row, the
+feature columns named by `--features` (default: SKAB's eight sensors); rows whose `anomaly` column
+is 1 are left out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import glob
+import hashlib
+import json
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+SKAB_FEATURES = [
+    "Accelerometer1RMS",
+    "Accelerometer2RMS",
+    "Current",
+    "Pressure",
+    "Temperature",
+    "Thermocouple",
+    "Voltage",
+    "Volume Flow RateRMS",
+]
+
+
+def read_rows(path: str, features: list[str], fit_rows: int | None) -> np.ndarray:
+    with open(path, newline="") as f:
+        head = f.readline()
+        delim = ";" if head.count(";") >= head.count(",") else ","
+        f.seek(0)
+        reader = csv.DictReader(f, delimiter=delim)
+        missing = [c for c in features if c not in (reader.fieldnames or [])]
+        if missing:
+            raise SystemExit(f"{path}: missing columns {missing}")
+        rows = []
+        for i, r in enumerate(reader):
+            if fit_rows is not None and i >= fit_rows:
+                break
+            if float(r.get("anomaly") or 0.0) >= 0.5:
+                continue
+            rows.append([float(r[c]) for c in features])
+    return np.asarray(rows, dtype=np.float64)
+
+
+def fit(x: np.ndarray, scale_floor: float, variance_kept: float) -> dict[str, np.ndarray]:
+    """The fit, also implemented in Rust (src/fit.rs): keep the two in step."""
+    mean = x.mean(0)
+    sd = x.std(0)
+    scale = np.sqrt(sd**2 + (scale_floor * np.abs(mean)) ** 2)
+    scale[scale == 0] = 1.0
+    z = (x - mean) / scale
+    cov = np.cov(z.T, ddof=1)
+    lam, vec = np.linalg.eigh(cov)
+    order = np.argsort(lam)[::-1]
+    lam, vec = np.clip(lam[order], 0.0, None), vec[:, order]
+    ratio = np.cumsum(lam) / max(lam.sum(), 1e-30)
+    k = min(int(np.searchsorted(ratio, variance_kept, side="right")) + 1, len(lam))
+    t2_weight = np.zeros_like(lam)
+    t2_weight[:k] = 1.0 / np.maximum(lam[:k], 1e-12)
+    keep = np.zeros_like(lam)
+    keep[:k] = 1.0
+    return {"mean": mean, "scale": scale, "basis": vec, "t2_weight": t2_weight, "keep": keep, "k": k}
+
+
+def score_windows(x: np.ndarray, p: dict[str, np.ndarray], window: int) -> tuple[np.ndarray, np.ndarray]:
+    """Window means of T2 and Q for every full window of x (numpy reference of the graph)."""
+    z = (x - p["mean"]) / p["scale"]
+    proj = z @ p["basis"]
+    t2 = (proj**2 * p["t2_weight"]).sum(1)
+    resid = z - (proj * p["keep"]) @ p["basis"].T
+    q = (resid**2).sum(1)
+    kernel = np.ones(window) / window
+    return np.convolve(t2, kernel, "valid"), np.convolve(q, kernel, "valid")
+
+
+def graph(p: dict[str, np.ndarray], features: int, window: int, name: str) -> onnx.ModelProto:
+    f32 = lambda a: np.asarray(a, dtype=np.float32)  # noqa: E731
+    inits = [
+        numpy_helper.from_array(f32(p["mean"]), "mean"),
+        numpy_helper.from_array(f32(p["scale"]), "scale"),
+        numpy_helper.from_array(f32(p["basis"]), "basis"),
+        numpy_helper.from_array(f32(p["basis"].T.copy()), "basis_t"),
+        numpy_helper.from_array(f32(p["t2_weight"]), "t2_weight"),
+        numpy_helper.from_array(f32(p["keep"]), "keep"),
+        numpy_helper.from_array(np.array([1], dtype=np.int64), "axis1"),
+    ]
+    n = helper.make_node
+    nodes = [
+        n("Sub", ["x", "mean"], ["centred"]),
+        n("Div", ["centred", "scale"], ["z"]),
+        n("MatMul", ["z", "basis"], ["proj"]),
+        n("Mul", ["proj", "t2_weight"], ["proj_w"]),
+        n("MatMul", ["proj_w", "basis_t"], ["back_w"]),
+        n("Mul", ["z", "back_w"], ["t2_step"]),
+        n("ReduceMean", ["t2_step"], ["t2_contrib"], axes=[1], keepdims=0),
+        n("ReduceSum", ["t2_contrib", "axis1"], ["t2"], keepdims=0),
+        n("Mul", ["proj", "keep"], ["proj_k"]),
+        n("MatMul", ["proj_k", "basis_t"], ["recon"]),
+        n("Sub", ["z", "recon"], ["resid"]),
+        n("Mul", ["resid", "resid"], ["q_step"]),
+        n("ReduceMean", ["q_step"], ["q_contrib"], axes=[1], keepdims=0),
+        n("ReduceSum", ["q_contrib", "axis1"], ["q"], keepdims=0),
+    ]
+    g = helper.make_graph(
+        nodes,
+        name,
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", window, features])],
+        [
+            helper.make_tensor_value_info("t2", TensorProto.FLOAT, ["N"]),
+            helper.make_tensor_value_info("q", TensorProto.FLOAT, ["N"]),
+            helper.make_tensor_value_info("t2_contrib", TensorProto.FLOAT, ["N", features]),
+            helper.make_tensor_value_info("q_contrib", TensorProto.FLOAT, ["N", features]),
+        ],
+        inits,
+    )
+    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)], producer_name="smartfactory-train")
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    return model
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--train", default=os.environ.get("SM_CHANNEL_TRAIN"), help="folder of CSVs ($SM_CHANNEL_TRAIN)")
+    ap.add_argument("--model-dir", default=os.environ.get("SM_MODEL_DIR"), help="output folder ($SM_MODEL_DIR)")
+    ap.add_argument("--features", default=",".join(SKAB_FEATURES), help="comma-separated column names")
+    ap.add_argument("--fit-rows", type=int, default=None, help="use only the first N rows of each file")
+    ap.add_argument("--window", type=int, default=60, help="steps per window")
+    ap.add_argument("--step-ms", type=int, default=1000, help="sampling period the windows assume")
+    ap.add_argument("--scale-floor", type=float, default=0.02, help="scale >= this x |mean| (sensor precision)")
+    ap.add_argument("--variance-kept", type=float, default=0.85, help="share of variance the kept axes explain")
+    ap.add_argument("--threshold", type=float, default=2.5, help="anomaly when max(t2/t2Ref, q/qRef) exceeds this")
+    ap.add_argument("--name", default="pca-t2q")
+    ap.add_argument("--version", default="1.0.0")
+    a = ap.parse_args()
+    if not a.train or not a.model_dir:
+        ap.error("--train and --model-dir (or SM_CHANNEL_TRAIN and SM_MODEL_DIR) are required")
+    features = [c for c in a.features.split(",") if c]
+    files = sorted(glob.glob(os.path.join(a.train, "**", "*.csv"), recursive=True))
+    if not files:
+        raise SystemExit(f"no CSV files under {a.train}")
+    parts = [read_rows(f, features, a.fit_rows) for f in files]
+    x = np.concatenate([p for p in parts if len(p)])
+    if len(x) < a.window + len(features):
+        raise SystemExit(f"{len(x)} training rows: need at least {a.window + len(features)}")
+    params = fit(x, a.scale_floor, a.variance_kept)
+    t2_ref, q_ref = (float(s.max()) for s in score_windows(x, params, a.window))
+    model = graph(params, len(features), a.window, a.name)
+    os.makedirs(a.model_dir, exist_ok=True)
+    onnx_path = os.path.join(a.model_dir, "model.onnx")
+    onnx.save(model, onnx_path)
+    digest = hashlib.sha256(open(onnx_path, "rb").read()).hexdigest()
+    manifest = {
+        "name": a.name,
+        "version": a.version,
+        "kind": "pcaT2q",
+        "features": features,
+        "windowSteps": a.window,
+        "stepMs": a.step_ms,
+        "threshold": a.threshold,
+        "t2Ref": t2_ref,
+        "qRef": q_ref,
+        "fit": {"scaleFloor": a.scale_floor, "varianceKept": a.variance_kept, "axesKept": params["k"]},
+        "onnxSha256": digest,
+        "trainedOn": {"files": len(files), "rows": int(len(x))},
+    }
+    with open(os.path.join(a.model_dir, "model.json"), "w") as f:
+        json.dump(manifest, f, indent=2)
+        f.write("\n")
+    print(json.dumps(manifest))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
