@@ -5,5 +5,6 @@
 
 mod cli;
 mod control;
+mod deployment;
 mod modbus;
 mod sim;

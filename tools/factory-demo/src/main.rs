@@ -1,0 +1,35 @@
+//! `factory-demo`: `plan` stages the demo deployment, `view` runs the live view.
+
+use clap::Parser;
+use factory_demo::cli::{Args, Cmd};
+use factory_demo::{plan, view};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let args = Args::parse();
+    let result = match args.command {
+        Cmd::Plan(p) => run_plan(&p),
+        Cmd::View(v) => view::app::run(v).await,
+    };
+    if let Err(e) = result {
+        eprintln!("factory-demo: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run_plan(p: &factory_demo::cli::PlanArgs) -> anyhow::Result<()> {
+    let planned = plan::plan(&plan::Paths {
+        deployment: p.deployment.clone(),
+        recipes: p.recipes.clone(),
+        bin_dir: p.bin_dir.clone(),
+        artifacts: p.artifacts.clone(),
+        out: p.out.clone(),
+    })?;
+    for c in &planned.included {
+        println!("  deploy   {:<36} {}", c.name, c.artifact.display());
+    }
+    for (name, why) in &planned.skipped {
+        println!("  skip     {name:<36} not deployed: {why}");
+    }
+    Ok(())
+}

@@ -1,0 +1,206 @@
+//! Plans the demo's deployment: keeps the components of the demo deployment document that have
+//! a recipe in `recipes/` and a built binary, stages their artifacts where the runtime reads
+//! them (`<artifacts>/<Component>/<version>/<binary>-<arch>`), and writes the filtered document.
+//! Components being built elsewhere join the demo as soon as their recipe and binary exist.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use serde_json::{Map, Value};
+
+/// A component the demo deploys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Included {
+    /// Component name.
+    pub name: String,
+    /// Staged artifact.
+    pub artifact: PathBuf,
+}
+
+/// The outcome of planning.
+#[derive(Debug, Default)]
+pub struct Plan {
+    /// Deployed components.
+    pub included: Vec<Included>,
+    /// Left out, with the reason.
+    pub skipped: Vec<(String, String)>,
+}
+
+/// Where planning reads and writes.
+#[derive(Debug, Clone)]
+pub struct Paths {
+    /// The demo deployment document listing every component.
+    pub deployment: PathBuf,
+    /// Recipe folder.
+    pub recipes: PathBuf,
+    /// Folder of built binaries (`target/release`).
+    pub bin_dir: PathBuf,
+    /// Artifact folder the runtime reads.
+    pub artifacts: PathBuf,
+    /// The filtered document to write.
+    pub out: PathBuf,
+}
+
+/// The architecture suffix the recipes' artifact names use.
+pub fn arch_suffix() -> &'static str {
+    match std::env::consts::ARCH {
+        "aarch64" => "aarch64",
+        "arm" => "armv7",
+        _ => "x86_64",
+    }
+}
+
+/// Plans, stages and writes the document.
+pub fn plan(p: &Paths) -> anyhow::Result<Plan> {
+    let text = std::fs::read_to_string(&p.deployment)
+        .with_context(|| format!("cannot read {}", p.deployment.display()))?;
+    let mut doc: Value = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not JSON", p.deployment.display()))?;
+    let components = doc["components"]
+        .as_object()
+        .cloned()
+        .with_context(|| format!("{} has no `components` object", p.deployment.display()))?;
+    let mut plan = Plan::default();
+    let mut kept = Map::new();
+    for (name, spec) in components {
+        match stage(p, &name) {
+            Ok(artifact) => {
+                plan.included.push(Included {
+                    name: name.clone(),
+                    artifact,
+                });
+                kept.insert(name, spec);
+            }
+            Err(reason) => plan.skipped.push((name, reason)),
+        }
+    }
+    anyhow::ensure!(
+        !kept.is_empty(),
+        "no component of {} can be deployed: {}",
+        p.deployment.display(),
+        plan.skipped
+            .iter()
+            .map(|(n, r)| format!("{n}: {r}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    );
+    doc["components"] = Value::Object(kept);
+    if let Some(dir) = p.out.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    std::fs::write(&p.out, serde_json::to_string_pretty(&doc)?)
+        .with_context(|| format!("cannot write {}", p.out.display()))?;
+    Ok(plan)
+}
+
+/// Stages `name`'s binary, or says why it cannot be deployed.
+fn stage(p: &Paths, name: &str) -> Result<PathBuf, String> {
+    let recipe = ["yaml", "yml", "json"]
+        .iter()
+        .map(|ext| p.recipes.join(format!("{name}.{ext}")))
+        .find(|f| f.is_file())
+        .ok_or_else(|| format!("no recipe in {}", p.recipes.display()))?;
+    let text =
+        std::fs::read_to_string(&recipe).map_err(|e| format!("{}: {e}", recipe.display()))?;
+    let version = recipe_version(&text).ok_or("the recipe has no ComponentVersion")?;
+    let arch = arch_suffix();
+    let binary = artifact_binary(&text, arch)
+        .ok_or_else(|| format!("the recipe runs no `{{artifacts:path}}/<binary>-{arch}`"))?;
+    let built = p.bin_dir.join(&binary);
+    if !built.is_file() {
+        return Err(format!("{} is not built", built.display()));
+    }
+    let dest_dir = p.artifacts.join(name).join(&version);
+    let dest = dest_dir.join(format!("{binary}-{arch}"));
+    std::fs::create_dir_all(&dest_dir)
+        .and_then(|()| std::fs::copy(&built, &dest))
+        .map_err(|e| format!("cannot stage {}: {e}", dest.display()))?;
+    Ok(dest)
+}
+
+/// `ComponentVersion` of a YAML or JSON recipe.
+pub fn recipe_version(recipe: &str) -> Option<String> {
+    const KEY: &str = "ComponentVersion";
+    recipe.lines().find_map(|l| {
+        let rest = &l[l.find(KEY)? + KEY.len()..];
+        let v = rest
+            .trim_start_matches('"')
+            .trim_start()
+            .strip_prefix(':')?;
+        let v = v
+            .trim()
+            .trim_end_matches([',', '}'])
+            .trim()
+            .trim_matches(['"', '\'']);
+        (!v.is_empty()).then(|| v.to_owned())
+    })
+}
+
+/// The binary the recipe runs for `arch`: `{artifacts:path}/<binary>-<arch>`.
+pub fn artifact_binary(recipe: &str, arch: &str) -> Option<String> {
+    let suffix = format!("-{arch}");
+    recipe
+        .match_indices("{artifacts:path}/")
+        .find_map(|(i, m)| {
+            let rest = &recipe[i + m.len()..];
+            let end = rest
+                .find(|c: char| c.is_whitespace() || c == '"' || c == '\'')
+                .unwrap_or(rest.len());
+            rest[..end].strip_suffix(&suffix).map(str::to_owned)
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RECIPE: &str = "ComponentName: com.x.A\nComponentVersion: \"0.2.1\"\nManifests:\n  - Lifecycle:\n      Run:\n        Script: \"{artifacts:path}/a-bin-x86_64\"\n  - Lifecycle:\n      Run:\n        Script: \"{artifacts:path}/a-bin-aarch64\"\n";
+
+    #[test]
+    fn reads_version_and_binary_from_a_recipe() {
+        assert_eq!(recipe_version(RECIPE).as_deref(), Some("0.2.1"));
+        assert_eq!(artifact_binary(RECIPE, "aarch64").as_deref(), Some("a-bin"));
+        assert_eq!(artifact_binary(RECIPE, "armv7"), None);
+        let json = r#"{"ComponentVersion": "1.0.0"}"#;
+        assert_eq!(recipe_version(json).as_deref(), Some("1.0.0"));
+    }
+
+    #[test]
+    fn keeps_what_can_run_and_names_why_the_rest_cannot() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let d = dir.path();
+        std::fs::create_dir_all(d.join("recipes")).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::create_dir_all(d.join("bin")).unwrap_or_else(|e| panic!("{e}"));
+        let recipe = RECIPE.replace("x86_64", arch_suffix());
+        std::fs::write(d.join("recipes/com.x.A.yaml"), &recipe).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(d.join("recipes/com.x.B.yaml"), &recipe).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(d.join("bin/a-bin"), b"#!/bin/sh\n").unwrap_or_else(|e| panic!("{e}"));
+        let doc = r#"{"components": {"com.x.A": {"componentVersion": "0.2.1"}, "com.x.C": {}}}"#;
+        std::fs::write(d.join("demo.json"), doc).unwrap_or_else(|e| panic!("{e}"));
+        let paths = Paths {
+            deployment: d.join("demo.json"),
+            recipes: d.join("recipes"),
+            bin_dir: d.join("bin"),
+            artifacts: d.join("art"),
+            out: d.join("out/plan.json"),
+        };
+        let plan = plan(&paths).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(plan.included.len(), 1);
+        assert!(
+            plan.included[0]
+                .artifact
+                .ends_with(format!("com.x.A/0.2.1/a-bin-{}", arch_suffix()))
+        );
+        assert!(plan.included[0].artifact.is_file());
+        assert_eq!(plan.skipped.len(), 1);
+        assert!(
+            plan.skipped[0].1.starts_with("no recipe"),
+            "{:?}",
+            plan.skipped
+        );
+        let out: Value =
+            serde_json::from_str(&std::fs::read_to_string(&paths.out).unwrap_or_default())
+                .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(out["components"].as_object().map(Map::len), Some(1));
+    }
+}

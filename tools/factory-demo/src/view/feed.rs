@@ -1,0 +1,149 @@
+//! Feeds the view: local pub/sub through the runtime's IPC socket (authenticated with the CLI
+//! token, as `gg-local sub` does), component states through `ListComponents`, the simulator's
+//! status through its control port, and the record count of the local IoT Core stand-in.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use anyhow::Context;
+use ggipc::model::ReceiveMode;
+use ggipc::operation::Operation;
+use ggipc::{ConnectOptions, IpcClient};
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+use super::ViewState;
+
+/// The view state shared by the feeds and the renderers.
+#[derive(Debug, Clone, Default)]
+pub struct Shared(Arc<Mutex<ViewState>>);
+
+impl Shared {
+    /// Locks the state; a poisoned lock still holds usable counts.
+    pub fn lock(&self) -> MutexGuard<'_, ViewState> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Epoch milliseconds now.
+pub fn now_ms() -> i64 {
+    i64::try_from(edge_model::time::now_ms()).unwrap_or(i64::MAX)
+}
+
+struct ListComponents;
+impl Operation for ListComponents {
+    const NAME: &'static str = "ListComponents";
+    type Request = Value;
+    type Response = Value;
+}
+
+/// Connects to the runtime under `root`, waiting for it (the token appears once it is ready).
+pub async fn connect(root: &Path, cancel: &CancellationToken) -> anyhow::Result<IpcClient> {
+    let token_path = root.join("cli.token");
+    let mut warned = false;
+    loop {
+        if let Ok(token) = std::fs::read_to_string(&token_path) {
+            let opts = ConnectOptions::new(root.join("ipc.socket"), token.trim());
+            match IpcClient::connect(opts).await {
+                Ok(c) => return Ok(c),
+                Err(e) if !warned => {
+                    eprintln!(
+                        "factory-demo: waiting for the runtime in {}: {e}",
+                        root.display()
+                    );
+                    warned = true;
+                }
+                Err(_) => {}
+            }
+        }
+        tokio::select! {
+            () = cancel.cancelled() => anyhow::bail!("stopped before the runtime was ready"),
+            () = tokio::time::sleep(Duration::from_millis(250)) => {}
+        }
+    }
+}
+
+/// Subscribes to `filter` and feeds every message into the state until `cancel`.
+pub async fn subscribe(
+    client: &IpcClient,
+    filter: &str,
+    shared: Shared,
+    cancel: CancellationToken,
+) -> anyhow::Result<()> {
+    let mut sub = client
+        .subscribe_to_topic(filter, Some(ReceiveMode::ReceiveAllMessages))
+        .await
+        .with_context(|| format!("cannot subscribe to {filter}"))?;
+    loop {
+        let event = tokio::select! {
+            () = cancel.cancelled() => return Ok(()),
+            e = sub.next() => e,
+        };
+        let Some(event) = event else {
+            anyhow::bail!("the runtime closed the subscription to {filter}");
+        };
+        let event = event?;
+        let topic = event.topic().unwrap_or_default().to_owned();
+        let body = match (event.json_message, event.binary_message) {
+            (Some(j), _) => j.message,
+            (_, Some(b)) => serde_json::from_slice(&b.message).unwrap_or(Value::Null),
+            _ => Value::Null,
+        };
+        shared.lock().ingest(&topic, &body, now_ms());
+    }
+}
+
+/// Every second: component states, the simulator's status, the cloud stand-in's record count
+/// and the per-device rates.
+pub async fn poll(
+    client: &IpcClient,
+    sim_control: SocketAddr,
+    outbox: PathBuf,
+    shared: Shared,
+    cancel: CancellationToken,
+) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tokio::select! {
+            () = cancel.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        let components = client
+            .call::<ListComponents>(&Value::Object(Default::default()))
+            .await
+            .ok();
+        let sim = factory_sim::control::send(sim_control, "status")
+            .await
+            .ok()
+            .and_then(|s| serde_json::from_str::<Value>(&s).ok());
+        let records = count_lines(&outbox).await;
+        let now = now_ms();
+        let mut st = shared.lock();
+        if let Some(list) = components {
+            st.components = list["components"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|c| {
+                    Some((
+                        c["componentName"].as_str()?.to_owned(),
+                        c["state"].as_str()?.to_owned(),
+                    ))
+                })
+                .collect();
+        }
+        st.set_simulator(sim, now);
+        st.cloud_records = records;
+        st.refresh_rates(now);
+    }
+}
+
+async fn count_lines(path: &Path) -> u64 {
+    tokio::fs::read(path)
+        .await
+        .map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count() as u64)
+}
