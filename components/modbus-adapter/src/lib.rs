@@ -1,7 +1,6 @@
 //! Modbus adapter: polls Modbus TCP, RTU and RTU-over-TCP devices and publishes typed, scaled
 //! readings on local pub/sub.
 
-pub mod backoff;
 pub mod commands;
 pub mod config;
 pub mod cycle;
@@ -11,16 +10,15 @@ pub mod encode;
 pub mod f16;
 pub mod link;
 pub mod listen;
-pub mod outlet;
 pub mod plan;
 pub mod point;
 pub mod poller;
 pub mod validate;
 pub mod write;
 
+use component_kit::IpcOutlet;
 use component_kit::{Component, ConfigError, Ctx};
 use edge_model::{ComponentName, GatewayId};
-use outlet::IpcOutlet;
 use poller::{DeviceMetrics, PollerEnv, poll_device};
 use tokio_util::sync::CancellationToken;
 
@@ -63,7 +61,7 @@ impl Component for ModbusAdapterComponent {
                 component: component.clone(),
                 gateway: gateway.clone(),
                 metrics: DeviceMetrics::new(ctx.metrics(), device.id.as_str()),
-                backoff: backoff::Backoff::default(),
+                backoff: component_kit::Backoff::default(),
             };
             tasks.spawn(poll_device(device, env, writes, shutdown.child_token()));
         }

@@ -1,14 +1,14 @@
 //! One task per device: connect, poll each group on its interval, publish readings; on a link
 //! failure publish the status, back off (capped, with jitter) and reconnect.
 
-use crate::backoff::Backoff;
 use crate::cycle::run_cycle;
 use crate::device::Device;
 use crate::link::open;
-use crate::outlet::Outlet;
 use crate::plan::{Request, plan};
 use crate::point::PollGroup;
 use crate::write::{WriteError, WriteRequest, write_point};
+use component_kit::backoff::Backoff;
+use component_kit::outlet::Outlet;
 use component_kit::{Counter, Metrics};
 use edge_model::{
     BatchBuilder, ComponentName, ComponentStatus, GatewayId, LinkState, Reading, Topic,

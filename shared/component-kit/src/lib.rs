@@ -58,6 +58,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod backoff;
 pub mod cloudwatch;
 mod component;
 pub mod config;
@@ -68,11 +69,13 @@ mod last_good;
 pub mod lenient;
 pub mod logging;
 pub mod metrics;
+pub mod outlet;
 pub mod settings;
 mod signals;
 mod supervisor;
 mod validation;
 
+pub use backoff::Backoff;
 pub use cloudwatch::{CLOUDWATCH_METRIC_TOPIC, METRIC_NAMESPACE};
 pub use component::Component;
 pub use config::ConfigError;
@@ -82,6 +85,7 @@ pub use harness::{
     DEFAULT_SHUTDOWN_GRACE, DEFAULT_UPDATE_DEBOUNCE, Harness, SHUTDOWN_GRACE_ENV, main, run,
 };
 pub use metrics::{Counter, Gauge, Metrics, Unit};
+pub use outlet::{ChannelOutlet, IpcOutlet, Outlet};
 pub use settings::KitSettings;
 pub use signals::shutdown_signal;
 pub use tokio_util::sync::CancellationToken;

@@ -7,11 +7,11 @@
 //! `scripts/setup-test-env.sh` (the simulator runs on `.peers/bin/python`, or `$GG_TEST_PYTHON`).
 
 use anyhow::{Context, bail};
+use component_kit::backoff::Backoff;
+use component_kit::outlet::ChannelOutlet;
 use edge_model::{ComponentName, GatewayId};
-use modbus_adapter::backoff::Backoff;
 use modbus_adapter::config::{DeviceConfig, validate_device};
 use modbus_adapter::device::Device;
-use modbus_adapter::outlet::ChannelOutlet;
 use modbus_adapter::plan::{Span, optimal_request_count, plan};
 use modbus_adapter::poller::{DeviceMetrics, PollerEnv, poll_device};
 use serde_json::json;

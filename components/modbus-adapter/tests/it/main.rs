@@ -59,13 +59,13 @@ fn test_env(
     tx: tokio::sync::mpsc::UnboundedSender<(String, Json)>,
     metrics: &component_kit::Metrics,
     device: &str,
-) -> modbus_adapter::poller::PollerEnv<modbus_adapter::outlet::ChannelOutlet> {
+) -> modbus_adapter::poller::PollerEnv<component_kit::outlet::ChannelOutlet> {
     modbus_adapter::poller::PollerEnv {
-        outlet: modbus_adapter::outlet::ChannelOutlet(tx),
+        outlet: component_kit::outlet::ChannelOutlet(tx),
         component: edge_model::ComponentName::new("com.smartfactory.ModbusAdapter").expect("name"),
         gateway: edge_model::GatewayId::new("test-gateway").expect("gateway"),
         metrics: modbus_adapter::poller::DeviceMetrics::new(metrics, device),
-        backoff: modbus_adapter::backoff::Backoff::new(
+        backoff: component_kit::backoff::Backoff::new(
             Duration::from_millis(100),
             Duration::from_millis(400),
         ),

@@ -107,8 +107,10 @@ async def main():
     if len(sys.argv) == 4 and sys.argv[1] == "serial":
         path, baud = sys.argv[2], int(sys.argv[3])
         server = ModbusSerialServer(devices(), framer=FramerType.RTU, port=path, baudrate=baud)
+        # Say "ready" only once the port is open: a request sent earlier would be lost.
+        await server.serve_forever(background=True)
         print(f"modbus_sim ready on {path}", flush=True)
-        await server.serve_forever()
+        await server.serving
         return
     if len(sys.argv) not in (3, 4):
         raise SystemExit(__doc__)

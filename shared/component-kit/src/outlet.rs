@@ -1,6 +1,7 @@
-//! Where the poller sends messages: Greengrass local pub/sub in production, a channel in tests.
+//! Where a component's messages go: Greengrass local pub/sub in production, a channel in tests
+//! and benchmarks.
 
-use component_kit::Ctx;
+use crate::Ctx;
 use std::future::Future;
 use tokio::sync::mpsc;
 
