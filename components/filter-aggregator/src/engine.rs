@@ -211,7 +211,7 @@ impl Engine {
                 } else {
                     None
                 };
-                if window.push(spec, t, number, state) == Admit::Late {
+                if window.push(spec, self.clock, t, number, state) == Admit::Late {
                     runtime.stats.late += 1;
                 }
                 let emitted = close_window(

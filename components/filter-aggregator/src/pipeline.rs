@@ -41,12 +41,7 @@ impl Pipeline {
     /// Handles a message that arrived on `topic` at gateway time `now_ms`.
     pub fn on_message(&mut self, topic: &str, message: Incoming, now_ms: i64) -> Vec<Message> {
         match decode::readings(message) {
-            Ok(readings) => {
-                for reading in readings {
-                    self.engine.ingest(reading, now_ms, &mut self.outputs);
-                }
-                self.drain(Some(topic), now_ms)
-            }
+            Ok(readings) => self.on_readings(topic, readings, now_ms),
             Err(unreadable) => {
                 tracing::warn!(topic, reason = %unreadable.reason, "Message sent to the dead-letter topic: it cannot be read.");
                 let letter = DeadLetter::new(self.component.clone(), unreadable.reason, now_ms)
@@ -55,6 +50,19 @@ impl Pipeline {
                 self.letter(letter).into_iter().collect()
             }
         }
+    }
+
+    /// Handles readings that arrived on `topic` at gateway time `now_ms`.
+    pub fn on_readings(
+        &mut self,
+        topic: &str,
+        readings: Vec<Reading>,
+        now_ms: i64,
+    ) -> Vec<Message> {
+        for reading in readings {
+            self.engine.ingest(reading, now_ms, &mut self.outputs);
+        }
+        self.drain(Some(topic), now_ms)
     }
 
     /// Closes the windows that gateway time `now_ms` ends.

@@ -41,7 +41,7 @@ pub enum Admit {
 pub struct WindowState {
     /// Panes in start order.
     panes: Vec<Pane>,
-    /// Start of the earliest window not yet closed; `None` before the first reading.
+    /// Every window starting before this is closed; `None` before the first close.
     next_start: Option<i64>,
     /// Newest reading timestamp seen.
     watermark: i64,
@@ -51,22 +51,24 @@ pub struct WindowState {
 
 impl WindowState {
     /// Adds a reading at `t`: a number for the statistics, a state for state durations.
+    /// `clock` is the gateway clock; a reading whose windows it (or a newer reading) has
+    /// ended, grace included, is late even if those windows held nothing.
     pub fn push(
         &mut self,
         spec: &WindowSpec,
+        clock: i64,
         t: i64,
         number: Option<f64>,
         state: Option<Arc<str>>,
     ) -> Admit {
         let pane_start = t.div_euclid(spec.hop_ms).saturating_mul(spec.hop_ms);
-        let earliest = pane_start.saturating_sub(spec.length_ms - spec.hop_ms);
-        let next_start = self.next_start.get_or_insert(earliest);
-        if pane_start < *next_start {
+        // The window starting at the pane is the last one holding it: once that is closed,
+        // all of them are.
+        let last_end = pane_start.saturating_add(spec.length_ms);
+        if self.next_start.is_some_and(|next| pane_start < next)
+            || last_end.saturating_add(spec.grace_ms) <= clock.max(self.watermark)
+        {
             return Admit::Late;
-        }
-        if self.panes.is_empty() && earliest > *next_start {
-            // Nothing is open before this reading's windows: skip the empty ones.
-            *next_start = earliest;
         }
         self.watermark = self.watermark.max(t);
         let at = self.panes.partition_point(|p| p.start < pane_start);
@@ -112,7 +114,10 @@ impl WindowState {
         emit: &mut impl FnMut(TimeWindow, Stats),
     ) {
         let clock = clock.max(self.watermark);
-        while let (Some(start), false) = (self.next_start, self.panes.is_empty()) {
+        while let Some(first) = self.panes.first() {
+            // Windows before the first one holding the first pane hold nothing: skip them.
+            let earliest = first.start.saturating_sub(spec.length_ms - spec.hop_ms);
+            let start = self.next_start.map_or(earliest, |next| next.max(earliest));
             let end = start.saturating_add(spec.length_ms);
             if end.saturating_add(spec.grace_ms) > clock {
                 break;
@@ -123,11 +128,8 @@ impl WindowState {
                 emit(window, stats);
             }
             let next = start.saturating_add(spec.hop_ms);
+            self.next_start = Some(next);
             self.drop_panes_before(next);
-            let skip = self.panes.first().map_or(next, |p| {
-                p.start.saturating_sub(spec.length_ms - spec.hop_ms)
-            });
-            self.next_start = Some(next.max(skip));
             if next == start {
                 break;
             }
