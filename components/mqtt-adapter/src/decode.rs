@@ -27,33 +27,33 @@ pub fn decode_message(
                 &device,
                 point_id(point)?,
                 value,
-                None,
+                &Ok(None),
                 now_ms,
             )])
         }
         Payload::JsonValue { point, pointer } => {
             let doc = parse_json(payload)?;
             let value = scale(sub, json_value(&doc, pointer)?)?;
-            let at = device_time(sub, &doc)?;
+            let at = device_time(sub, &doc);
             Ok(vec![reading(
                 sub,
                 &device,
                 point_id(point)?,
                 value,
-                at,
+                &at,
                 now_ms,
             )])
         }
         Payload::JsonFields(fields) => {
             let doc = parse_json(payload)?;
-            let at = device_time(sub, &doc)?;
+            let at = device_time(sub, &doc);
             // A field that is missing or unusable gives a BAD reading of its own; the other
             // fields of the message still publish.
             Ok(fields
                 .iter()
                 .map(|(point, pointer)| {
                     match json_value(&doc, pointer).and_then(|v| scale(sub, v)) {
-                        Ok(v) => reading(sub, &device, point.clone(), v, at, now_ms),
+                        Ok(v) => reading(sub, &device, point.clone(), v, &at, now_ms),
                         Err(why) => {
                             Reading::failed(Source::new(device.clone(), point), why, now_ms)
                         }
@@ -81,7 +81,7 @@ fn reading(
     device: &DeviceId,
     point: String,
     value: Value,
-    device_time_ms: Option<i64>,
+    device_time_ms: &Result<Option<i64>, String>,
     now_ms: i64,
 ) -> Reading {
     let mut r = Reading::new(
@@ -90,8 +90,14 @@ fn reading(
         Quality::Good,
         now_ms,
     );
-    if let Some(t) = device_time_ms {
-        r = r.with_device_time_ms(t);
+    match device_time_ms {
+        Ok(Some(t)) => r = r.with_device_time_ms(*t),
+        Ok(None) => {}
+        Err(why) => {
+            r = r
+                .with_quality(Quality::Uncertain)
+                .with_quality_detail(why.clone());
+        }
     }
     match &sub.unit {
         Some(u) => r.with_unit(u),
@@ -163,12 +169,14 @@ pub fn scale(sub: &Subscription, value: Value) -> Result<Value, String> {
     }
 }
 
+/// The device timestamp, when the subscription names one. `Err` carries why it is unusable: the
+/// value still publishes, marked UNCERTAIN, since its time is the gateway's, not the device's.
 fn device_time(sub: &Subscription, doc: &Json) -> Result<Option<i64>, String> {
     let Some(pointer) = &sub.timestamp_pointer else {
         return Ok(None);
     };
     let ms = match doc.pointer(pointer) {
-        None => return Err(format!("timestamp pointer {pointer:?} finds nothing")),
+        None => return Err(format!("no device timestamp at {pointer:?}")),
         Some(Json::Number(n)) => n.as_f64(),
         Some(Json::String(s)) => s.trim().parse::<f64>().ok(),
         Some(_) => None,

@@ -87,6 +87,16 @@ fn plain_payloads() {
 }
 
 #[test]
+fn a_missing_timestamp_keeps_the_value_but_marks_it_uncertain() {
+    let sub = subscription(json!({"valuePointer": "/v", "timestampPointer": "/ts"}));
+    let r = one(&sub, "sensors/a/b", r#"{"v": 3}"#);
+    assert_eq!(r.value(), Some(&Value::Int(3)));
+    assert_eq!(r.quality(), Quality::Uncertain);
+    assert!(r.quality_detail().unwrap_or_default().contains("/ts"));
+    assert_eq!(r.device_time_ms(), None);
+}
+
+#[test]
 fn bad_messages_name_the_problem() {
     let sub = subscription(json!({"valuePointer": "/v"}));
     let e = decode_message(&sub, "sensors/a/b", b"{not json", 0).expect_err("bad JSON");
