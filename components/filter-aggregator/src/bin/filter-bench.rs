@@ -1,0 +1,185 @@
+//! Benchmark of the rule engine in-process: readings per second on one core through a
+//! realistic rule set, and the resident memory of 100k active points. One table, then one
+//! JSON line. (Throughput through the runtime is IPC-bound; see the README.)
+//!
+//! `cargo run --release -p filter-aggregator --bin filter-bench -- [readings in millions]`
+//! (default 10).
+
+use edge_model::{DeviceId, Quality, Reading, Source};
+use filter_aggregator::config::FilterAggregatorConfig;
+use filter_aggregator::engine::{Engine, Outputs};
+use filter_aggregator::validate::validate;
+use serde_json::json;
+use std::time::Instant;
+
+const DEVICES: usize = 20;
+const POINTS_PER_DEVICE: usize = 50;
+const CHUNK: usize = 100_000;
+const RSS_POINTS: usize = 100_000;
+
+/// Temperatures: range check, deadband with heartbeat, a 1 min window with the usual stats.
+/// Pressures: converted bar → kPa, percent deadband, a sliding 1 min / 10 s window. Machine
+/// states: change-only and state durations. Everything else passes unmatched.
+fn rules() -> serde_json::Value {
+    json!({
+        "temps": {"priority": 1, "points": "temp*",
+            "validate": {"type": "number", "min": -40, "max": 400, "maxAgeMs": 600000, "maxFutureMs": 5000},
+            "deadband": {"absolute": 0.5}, "heartbeatMs": 60000,
+            "windows": {"1m": {"lengthMs": 60000, "graceMs": 5000,
+                "stats": ["count", "min", "max", "mean", "stddev", "first", "last"]}}},
+        "pressures": {"priority": 2, "points": "pressure*",
+            "validate": {"type": "number", "min": 0, "max": 400},
+            "convert": {"from": "bar", "to": "kPa"},
+            "deadband": {"percent": 1}, "heartbeatMs": 60000,
+            "windows": {"1m": {"type": "sliding", "lengthMs": 60000, "hopMs": 10000, "graceMs": 2000,
+                "stats": ["count", "mean", "max"]}}},
+        "states": {"priority": 3, "points": "state*", "changeOnly": true,
+            "windows": {"1m": {"lengthMs": 60000, "stats": ["count", "stateDurations"],
+                "states": {"1": "running", "2": "idle", "3": "down"}}}},
+    })
+}
+
+fn new_engine(now: i64) -> anyhow::Result<Engine> {
+    let config: FilterAggregatorConfig = serde_json::from_value(json!({"rules": rules()}))?;
+    let config = validate(config).map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(Engine::new(config.rules, config.pass_unmatched, now))
+}
+
+/// Point names: 40 % temperatures, 40 % pressures, 10 % states, 10 % unmatched.
+fn point_name(i: usize) -> String {
+    match i % 10 {
+        0..=3 => format!("temp{i}"),
+        4..=7 => format!("pressure{i}"),
+        8 => format!("state{i}"),
+        _ => format!("counter{i}"),
+    }
+}
+
+/// A reading of point `i` of `device` at `t`, values drifting so that deadbands let some pass.
+fn reading(device: &DeviceId, i: usize, n: u64, t: i64) -> Reading {
+    let name = point_name(i);
+    let source = Source::new(device.clone(), name);
+    let wobble = ((n.wrapping_mul(2_654_435_761) >> 7) % 1000) as f64 / 1000.0;
+    match i % 10 {
+        8 => Reading::new(source, 1 + (n / 50 % 3) as i64, Quality::Good, t),
+        9 => Reading::new(source, n as i64, Quality::Good, t),
+        k if k <= 3 => {
+            Reading::new(source, 60.0 + wobble * 2.0, Quality::Good, t).with_unit("degC")
+        }
+        _ => Reading::new(source, 5.0 + wobble * 0.2, Quality::Good, t).with_unit("bar"),
+    }
+}
+
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn main() -> anyhow::Result<()> {
+    let millions: usize = std::env::args()
+        .nth(1)
+        .map(|s| s.parse())
+        .transpose()?
+        .unwrap_or(10);
+    let total = millions * 1_000_000;
+    let devices: Vec<DeviceId> = (0..DEVICES)
+        .map(|d| DeviceId::new(format!("line1-press{d}")))
+        .collect::<Result<_, _>>()?;
+    let t0: i64 = 1_800_000_000_000;
+
+    // Throughput: readings are built outside the timed section, in chunks.
+    let mut engine = new_engine(t0)?;
+    let mut out = Outputs::default();
+    let (mut n, mut busy, mut published, mut aggregates) = (0u64, 0.0f64, 0usize, 0usize);
+    let points = DEVICES * POINTS_PER_DEVICE;
+    while (n as usize) < total {
+        let chunk: Vec<Reading> = (0..CHUNK)
+            .map(|k| {
+                let idx = n as usize + k;
+                let p = idx % points;
+                // Every point is read once per 100 ms of simulated time.
+                let t = t0 + (idx / points) as i64 * 100;
+                reading(
+                    &devices[p / POINTS_PER_DEVICE],
+                    p % POINTS_PER_DEVICE,
+                    (idx / points) as u64,
+                    t,
+                )
+            })
+            .collect();
+        let now = chunk.last().map_or(t0, Reading::gateway_time_ms);
+        let started = Instant::now();
+        for r in chunk {
+            engine.ingest(r, now, &mut out);
+        }
+        engine.tick(now, &mut out);
+        busy += started.elapsed().as_secs_f64();
+        published += out.filtered.len();
+        aggregates += out.aggregates.len();
+        out = Outputs::default();
+        n += CHUNK as u64;
+    }
+    let per_sec = n as f64 / busy;
+    let reduction = 100.0 * (1.0 - published as f64 / n as f64);
+    drop(engine);
+
+    // Memory: 100k points, each read twice so reduction state and open windows exist.
+    let before = rss_kib();
+    let mut engine = new_engine(t0)?;
+    let mut out = Outputs::default();
+    let per_device = RSS_POINTS / DEVICES;
+    for round in 0..2u64 {
+        for p in 0..RSS_POINTS {
+            let t = t0 + round as i64 * 1000;
+            engine.ingest(
+                reading(&devices[p / per_device], p % per_device, round, t),
+                t,
+                &mut out,
+            );
+            if out.filtered.len() >= 10_000 {
+                out = Outputs::default();
+            }
+        }
+    }
+    drop(out);
+    let after = rss_kib();
+    let held = engine.point_count();
+
+    println!("| measure | value | target |");
+    println!("|---|---|---|");
+    println!("| readings through the rule set (one core) | {n} | |");
+    println!("| readings/s per core, in-process | {per_sec:.0} | ≥ 2000000 |");
+    println!("| published on the filtered topic | {published} ({reduction:.1} % reduction) | |");
+    println!("| aggregates emitted | {aggregates} | |");
+    println!("| active points held | {held} | 100000 |");
+    println!(
+        "| RSS of the points (delta) | {:.1} MiB | ≤ 20 MiB |",
+        (after.saturating_sub(before)) as f64 / 1024.0
+    );
+    println!(
+        "| RSS of the process | {:.1} MiB | |",
+        after as f64 / 1024.0
+    );
+    println!(
+        "{}",
+        json!({
+            "bench": "filter-aggregator",
+            "readings": n,
+            "readingsPerSecPerCore": per_sec.round(),
+            "reductionPercent": (reduction * 10.0).round() / 10.0,
+            "aggregates": aggregates,
+            "activePoints": held,
+            "rssDeltaKiB": after.saturating_sub(before),
+            "rssKiB": after,
+        })
+    );
+    drop(engine);
+    Ok(())
+}
