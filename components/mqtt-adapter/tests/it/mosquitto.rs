@@ -162,10 +162,6 @@ impl Mosquitto {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-
-    pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("mosquitto.log")).unwrap_or_default()
-    }
 }
 
 impl Drop for Mosquitto {
