@@ -1,0 +1,120 @@
+//! Data: absolute deadband, polling, node selection by browse path and by a browse filter.
+
+use super::*;
+
+#[tokio::test]
+async fn an_absolute_deadband_holds_back_small_changes() {
+    let sim = shared_sim();
+    let pki = client_pki("deadband");
+    // Temperature moves by at most ~0.17 per 100 ms sample; with a deadband of 1.0 each
+    // published value differs from the previous one by more than 1.0.
+    let server = server_config(
+        "db",
+        &sim.url(),
+        json!({"nodes": {
+            "raw": {"nodeId": "ns=2;s=Pump1.Temperature"},
+            "banded": {"nodeId": "ns=2;s=Pump1.Temperature",
+                       "sampling": {"deadbandType": "absolute", "deadbandValue": 1.0}},
+        }}),
+    );
+    let mut running = run(server, &pki);
+    let mut seen = Seen::default();
+    running
+        .until(&mut seen, "4 deadband readings", |s| {
+            s.good("db", "banded") >= 4
+        })
+        .await;
+    let values = |point: &str| -> Vec<f64> {
+        seen.of("db", point)
+            .iter()
+            .filter_map(|r| r.value().and_then(|v| v.as_f64()))
+            .collect()
+    };
+    let banded = values("banded");
+    assert!(
+        banded.windows(2).all(|w| (w[1] - w[0]).abs() > 1.0),
+        "every step exceeds the deadband: {banded:?}"
+    );
+    let raw = values("raw");
+    assert!(
+        raw.len() > banded.len() * 3,
+        "raw {} vs banded {}",
+        raw.len(),
+        banded.len()
+    );
+    running.stop(&mut seen).await;
+}
+
+#[tokio::test]
+async fn polling_reads_on_its_interval() {
+    let sim = shared_sim();
+    let pki = client_pki("poll");
+    let server = server_config(
+        "poller",
+        &sim.url(),
+        json!({
+            "sampling": {"mode": "poll", "pollIntervalMs": 300},
+            "nodes": {"counter": {"nodeId": "ns=2;s=Pump1.Counter"},
+                      "running": {"nodeId": "ns=2;s=Pump1.Running"}},
+        }),
+    );
+    let mut running = run(server, &pki);
+    let mut seen = Seen::default();
+    running
+        .until(&mut seen, "6 polls", |s| s.good("poller", "counter") >= 6)
+        .await;
+    let counter: Vec<i64> = seen
+        .of("poller", "counter")
+        .iter()
+        .filter_map(|r| r.value().and_then(|v| v.as_i64()))
+        .collect();
+    // The counter ticks every 100 ms: polls 300 ms apart see it move by about 3.
+    let steps: Vec<i64> = counter.windows(2).map(|w| w[1] - w[0]).collect();
+    assert!(
+        steps.iter().all(|d| (1..=12).contains(d)),
+        "steps {steps:?}"
+    );
+    assert!(seen.good("poller", "running") >= 6);
+    running.stop(&mut seen).await;
+}
+
+#[tokio::test]
+async fn nodes_are_selected_by_browse_path_and_by_a_browse_filter() {
+    let sim = shared_sim();
+    let pki = client_pki("browse");
+    let server = server_config(
+        "tree",
+        &sim.url(),
+        json!({
+            "nodes": {"pressure": {"browsePath": "Objects/2:Pump1/2:Pressure"}},
+            "browse": {
+                "pump": {"underBrowsePath": "Objects/2:Pump1", "exclude": "Setpoint", "pointPrefix": "p1."},
+                "motor": {"underNodeId": "ns=2;s=Pump1", "include": "Motor.*", "maxDepth": 2},
+            },
+        }),
+    );
+    let mut running = run(server, &pki);
+    let mut seen = Seen::default();
+    let expected = [
+        "pressure",
+        "p1.Temperature",
+        "p1.Pressure",
+        "p1.Counter",
+        "p1.Running",
+        "p1.Motor.Current",
+        "p1.Motor.Speed",
+        "Motor.Current",
+        "Motor.Speed",
+    ];
+    running
+        .until(&mut seen, "every browsed point", |s| {
+            expected.iter().all(|p| s.good("tree", p) > 0)
+        })
+        .await;
+    running.during(&mut seen, Duration::from_millis(500)).await;
+    assert!(seen.of("tree", "p1.Setpoint").is_empty(), "excluded");
+    let points: std::collections::BTreeSet<&str> =
+        seen.readings.iter().map(|r| r.source().point()).collect();
+    assert_eq!(points.len(), expected.len(), "{points:?}");
+    running.stop(&mut seen).await;
+}

@@ -1,0 +1,157 @@
+#!/usr/bin/env python3
+"""OPC UA server for the adapter's tests and benchmark, on asyncua 2.1.0.
+
+Endpoint:  opc.tcp://<host>:<port>/factory/   namespace urn:factory:test (index 2)
+Objects/Pump1 (ns=2, string ids):
+  Pump1.Temperature  Double   60 + 5 sin(t/3), every 100 ms
+  Pump1.Pressure     Double   3.2 + 0.1 sin(t), every 100 ms
+  Pump1.Counter      UInt32   +1 every 100 ms
+  Pump1.Running      Boolean  toggles every 5 s
+  Pump1.Setpoint     Double   55.0, writable
+  Pump1/Motor/Pump1.Motor.Current  Double  every 100 ms   (a sub-folder, for browse depth)
+  Pump1/Motor/Pump1.Motor.Speed    Double  every 100 ms
+Objects/Line (with --tags N): Line.Tag00000 .. Double, all N changed every --tag-period-ms;
+  each value is the write's wall-clock time in ms modulo 1e6 (so a reader can check freshness).
+Security: None (unless --secure-only), Basic256Sha256 Sign/SignAndEncrypt, and with
+  --all-policies also Basic128Rsa15, Basic256, Aes128_Sha256_RsaOaep, Aes256_Sha256_RsaPss.
+  The server certificate is made on first start in --pki (SAN DNS:localhost) and reused after.
+Identity: anonymous (unless --no-anonymous) and user name operator / operator-pw.
+Prints "ready" once it serves. Exits when its stdin closes (the test that started it is gone).
+"""
+import argparse
+import asyncio
+import logging
+import math
+import os
+import sys
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from asyncua import Server, ua
+from asyncua.crypto.cert_gen import setup_self_signed_certificate
+from asyncua.crypto.permission_rules import User, UserRole
+from cryptography.x509.oid import ExtendedKeyUsageOID
+
+USERS = {"operator": "operator-pw"}
+APP_URI = "urn:factory:test:server"
+P = ua.SecurityPolicyType
+
+
+class Users:
+    def get_user(self, iserver, username=None, password=None, certificate=None):
+        if username is None:
+            return User(role=UserRole.User)
+        if USERS.get(username) == password:
+            return User(role=UserRole.User, name=username)
+        return None
+
+
+def exit_with_parent():
+    sys.stdin.read()
+    os._exit(0)
+
+
+async def main():
+    threading.Thread(target=exit_with_parent, daemon=True).start()
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, default=4840)
+    ap.add_argument("--pki", default="pki")
+    ap.add_argument("--no-anonymous", action="store_true")
+    ap.add_argument("--secure-only", action="store_true")
+    ap.add_argument("--all-policies", action="store_true")
+    ap.add_argument("--tags", type=int, default=0)
+    ap.add_argument("--tag-period-ms", type=int, default=1000)
+    a = ap.parse_args()
+    logging.basicConfig(level=logging.ERROR)
+
+    pki = Path(a.pki)
+    pki.mkdir(parents=True, exist_ok=True)
+    key, cert = pki / "server-key.pem", pki / "server-cert.der"
+    await setup_self_signed_certificate(
+        key, cert, APP_URI, "localhost",
+        [ExtendedKeyUsageOID.CLIENT_AUTH, ExtendedKeyUsageOID.SERVER_AUTH],
+        {"countryName": "DE", "organizationName": "factory-test", "commonName": "opcua-sim"},
+    )
+    server = Server(user_manager=Users())
+    await server.init()
+    server.set_endpoint(f"opc.tcp://{a.host}:{a.port}/factory/")
+    server.set_server_name("factory OPC UA simulator")
+    await server.set_application_uri(APP_URI)
+    await server.load_certificate(str(cert))
+    await server.load_private_key(str(key))
+    policies = [P.Basic256Sha256_SignAndEncrypt, P.Basic256Sha256_Sign]
+    if a.all_policies:
+        policies += [
+            P.Basic128Rsa15_Sign, P.Basic128Rsa15_SignAndEncrypt,
+            P.Basic256_Sign, P.Basic256_SignAndEncrypt,
+            P.Aes128Sha256RsaOaep_Sign, P.Aes128Sha256RsaOaep_SignAndEncrypt,
+            P.Aes256Sha256RsaPss_Sign, P.Aes256Sha256RsaPss_SignAndEncrypt,
+        ]
+    if not a.secure_only:
+        policies.insert(0, P.NoSecurity)
+    server.set_security_policy(policies)
+    tokens = [ua.UserNameIdentityToken]
+    if not a.no_anonymous:
+        tokens.insert(0, ua.AnonymousIdentityToken)
+    server.set_identity_tokens(tokens)
+
+    idx = await server.register_namespace("urn:factory:test")
+    objects = server.nodes.objects
+    pump = await objects.add_object(ua.NodeId("Pump1", idx), ua.QualifiedName("Pump1", idx))
+    motor = await pump.add_folder(ua.NodeId("Pump1.Motor", idx), ua.QualifiedName("Motor", idx))
+
+    async def var(parent, sid, name, value, vtype):
+        return await parent.add_variable(ua.NodeId(sid, idx), ua.QualifiedName(name, idx),
+                                         ua.Variant(value, vtype))
+
+    D = ua.VariantType.Double
+    temp = await var(pump, "Pump1.Temperature", "Temperature", 60.0, D)
+    pres = await var(pump, "Pump1.Pressure", "Pressure", 3.2, D)
+    cnt = await var(pump, "Pump1.Counter", "Counter", 0, ua.VariantType.UInt32)
+    run = await var(pump, "Pump1.Running", "Running", True, ua.VariantType.Boolean)
+    sp = await var(pump, "Pump1.Setpoint", "Setpoint", 55.0, D)
+    await sp.set_writable()
+    cur = await var(motor, "Pump1.Motor.Current", "Current", 12.0, D)
+    speed = await var(motor, "Pump1.Motor.Speed", "Speed", 1450.0, D)
+
+    tags = []
+    if a.tags:
+        line = await objects.add_folder(ua.NodeId("Line", idx), ua.QualifiedName("Line", idx))
+        for i in range(a.tags):
+            node = await var(line, f"Line.Tag{i:05d}", f"Tag{i:05d}", 0.0, D)
+            tags.append(node.nodeid)
+
+    async def tag_writer():
+        period = a.tag_period_ms / 1000.0
+        nxt = time.monotonic()
+        while True:
+            nxt += period
+            await asyncio.sleep(max(0.0, nxt - time.monotonic()))
+            for nid in tags:
+                now = datetime.now(timezone.utc)
+                dv = ua.DataValue(ua.Variant((now.timestamp() * 1000.0) % 1e6, D),
+                                  SourceTimestamp=now, ServerTimestamp=now)
+                await server.write_attribute_value(nid, dv)
+
+    async with server:
+        print(f"ready opc.tcp://{a.host}:{a.port}/factory/ ns={idx}", flush=True)
+        if tags:
+            asyncio.ensure_future(tag_writer())
+        t0, n = time.monotonic(), 0
+        while True:
+            await asyncio.sleep(0.1)
+            n += 1
+            t = time.monotonic() - t0
+            await temp.write_value(60.0 + 5.0 * math.sin(t / 3))
+            await pres.write_value(3.2 + 0.1 * math.sin(t))
+            await cnt.write_value(ua.Variant(n, ua.VariantType.UInt32))
+            await run.write_value(int(t / 5) % 2 == 0)
+            await cur.write_value(12.0 + math.sin(t))
+            await speed.write_value(1450.0 + 10 * math.sin(t / 2))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
