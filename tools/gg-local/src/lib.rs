@@ -8,3 +8,4 @@ pub mod lifecycle;
 pub mod runtime;
 pub mod runtime_config;
 pub mod services;
+pub mod testing;

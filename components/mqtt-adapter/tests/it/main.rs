@@ -2,7 +2,9 @@
 //! the sensor.
 #![allow(clippy::unwrap_used, reason = "tests")]
 
+mod e2e;
 mod mosquitto;
+mod recipe;
 mod sparkplug;
 mod sparkplug_wire;
 
