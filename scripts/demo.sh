@@ -1,50 +1,145 @@
 #!/usr/bin/env bash
-# The first README command: build the runtime and the example component, deploy it locally
-# (no AWS account needed), show it working, then keep it running until Ctrl-C.
-#   scripts/demo.sh [--seconds N]   stop by itself after N seconds (default: run until Ctrl-C)
+# The first README command: a small factory on this machine, no AWS account, no hardware.
+# Builds (release), starts the pump-line simulator (Modbus TCP; MQTT sensors when a broker runs),
+# the local Greengrass runtime gg-local with the demo deployment (every pipeline component that
+# has a recipe in recipes/ and builds), then the live view: a terminal dashboard and a web page.
+# A cavitation fault is scheduled 60 s in so an alarm shows; inject more from another shell:
+#   target/release/factory-sim ctl fault imbalance 30s      (kinds: valve-closure imbalance
+#   target/release/factory-sim ctl clear all                  cavitation drift offline)
+#
+# usage: scripts/demo.sh [--seconds N] [--headless] [--fault KIND@START+DURATION]... [--no-fault]
+#                        [--web-port P] [--modbus-port P] [--control-port P] [--seed N]
+#                        [--summary-json FILE] [--run-dir DIR] [--bin-dir DIR (skip the build)]
+#   --seconds N   stop by itself after N seconds (CI); default: run until Ctrl-C
 set -euo pipefail
 cd "$(dirname "$0")/.."
-seconds=0
-[ "${1:-}" = "--seconds" ] && seconds=${2:-0}
-root=run/gg-local
+
+seconds=0 headless="" web_port=8088 modbus_port=5020 control_port=5021 seed=1
+summary_json="" run_dir=run/demo bin_dir="" no_fault="" faults=()
+die() { printf 'demo: %s\n' "$*" >&2; exit 1; }
+need() { [ $# -ge 2 ] && [ -n "$2" ] || die "$1 needs a value (see the usage at the top of $0)"; }
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --seconds) need "$@"; seconds=$2; shift 2 ;;
+    --headless) headless=--headless; shift ;;
+    --fault) need "$@"; faults+=(--fault "$2"); shift 2 ;;
+    --no-fault) no_fault=1; shift ;;
+    --web-port) need "$@"; web_port=$2; shift 2 ;;
+    --modbus-port) need "$@"; modbus_port=$2; shift 2 ;;
+    --control-port) need "$@"; control_port=$2; shift 2 ;;
+    --seed) need "$@"; seed=$2; shift 2 ;;
+    --summary-json) need "$@"; summary_json=$2; shift 2 ;;
+    --run-dir) need "$@"; run_dir=$2; shift 2 ;;
+    --bin-dir) need "$@"; bin_dir=$2; shift 2 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    *) die "unknown option '$1' (see the usage at the top of $0)" ;;
+  esac
+done
+for n in "$seconds" "$web_port" "$modbus_port" "$control_port" "$seed"; do
+  [[ "$n" =~ ^[0-9]+$ ]] || die "'$n' is not a number"
+done
+if [ ${#faults[@]} -eq 0 ] && [ -z "$no_fault" ]; then faults=(--fault cavitation@60s+40s); fi
 say() { printf '\n==> %s\n' "$*"; }
 
-say "Building gg-local and the components (release; first build takes a few minutes)"
-cargo build --release --locked -p gg-local -p example-sensor -p modbus-adapter
-say "Staging artifacts"
-scripts/stage-artifacts.sh target/release run/artifacts
-bin=target/release/gg-local
-
-say "Starting the local Greengrass runtime"
-mkdir -p run
-"$bin" run --root "$root" --recipes recipes --artifacts run/artifacts \
-  --deployment deploy/local/example.json --config deploy/local/runtime.json > run/gg-local.out 2>&1 &
-pid=$!
-trap 'kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null; echo; echo "Runtime stopped. Logs: $root/logs/"' EXIT
-for _ in $(seq 1 100); do
-  grep -q "gg-local ready" run/gg-local.out 2>/dev/null && break
-  kill -0 $pid 2>/dev/null || { cat run/gg-local.out; echo "the runtime exited early" >&2; exit 1; }
-  sleep 0.2
+# Ports first, before anything starts: a clear message instead of a half-started demo.
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+for p in "modbus:$modbus_port:--modbus-port" "simulator control:$control_port:--control-port" \
+         "web view:$web_port:--web-port"; do
+  IFS=: read -r what port flag <<<"$p"
+  if [ "$port" != 0 ] && port_in_use "$port"; then
+    die "port $port ($what) is already in use on 127.0.0.1; stop whatever listens there (ss -ltnp) or pick another with $flag"
+  fi
 done
-cat run/gg-local.out
 
-say "Component states"
-sleep 2
-"$bin" status --root "$root"
-
-say "Three messages from local pub/sub (factory/raw/+)"
-"$bin" sub --root "$root" 'factory/raw/+' --count 3 --timeout-secs 15
-
-say "Last lines of the component's log"
-tail -n 5 "$root/logs/com.smartfactory.ExampleSensor.log" || true
-
-say "Try, from another shell:"
-echo "  $bin status --root $root"
-echo "  $bin sub --root $root 'factory/#' --count 5"
-echo "  $bin logs --root $root com.smartfactory.ExampleSensor --follow"
-if [ "$seconds" -gt 0 ]; then
-  sleep "$seconds"
-else
-  echo "Running; press Ctrl-C to stop."
-  wait $pid
+if [ -z "$bin_dir" ]; then
+  target=${CARGO_TARGET_DIR:-target}
+  bin_dir=$target/release
+  say "Building the runtime, simulator, live view and components (release; the first build takes several minutes)"
+  cargo build --release --locked -p gg-local -p factory-sim -p factory-demo -p modbus-adapter
+  for crate in filter-aggregator anomaly-detector stream-uploader opcua-adapter; do
+    [ -f "components/$crate/Cargo.toml" ] || continue
+    say "Building $crate"
+    cargo build --release --locked -p "$crate" ||
+      echo "demo: $crate does not build right now; the demo runs without it" >&2
+  done
 fi
+for b in gg-local factory-sim factory-demo; do
+  [ -x "$bin_dir/$b" ] || die "$bin_dir/$b is missing: build it first (cargo build --release -p $b)"
+done
+
+root=$run_dir/gg-local
+mkdir -p "$run_dir"
+rm -rf "$root" "$run_dir/artifacts"   # a fresh runtime: no queue or state from an earlier demo
+
+say "Planning the deployment (components with a recipe and a built binary)"
+"$bin_dir/factory-demo" plan --bin-dir "$bin_dir" --artifacts "$run_dir/artifacts" \
+  --out "$run_dir/deployment.json" --modbus-port "$modbus_port"
+
+sim_pid="" gg_pid="" view_pid=""
+stop_pid() { # pid name: SIGTERM, wait up to 10 s, then SIGKILL the process group
+  local pid=$1 name=$2
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$pid" 2>/dev/null; then
+    echo "demo: $name did not stop within 10 s; killing it" >&2
+    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null || true
+}
+cleanup() {
+  trap - EXIT INT TERM
+  stop_pid "$view_pid" "the live view"
+  stop_pid "$gg_pid" "gg-local"
+  stop_pid "$sim_pid" "factory-sim"
+  [ -f "$run_dir/factory-sim.out" ] && grep -h "factory-sim stopped" "$run_dir/factory-sim.out" || true
+  # Anything still running from the staged artifacts is an orphan: name it, then end it by pid.
+  local orphans
+  orphans=$(pgrep -f -- "$run_dir/artifacts/" || true)
+  if [ -n "$orphans" ]; then
+    echo "demo: component processes left behind, ending them: $orphans" >&2
+    kill -KILL $orphans 2>/dev/null || true
+  fi
+  echo "Stopped. Logs: $run_dir/*.out, $root/logs/; local cloud: $root/iot-core/outbox.jsonl"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+wait_ready() { # pid logfile pattern name
+  for _ in $(seq 1 150); do
+    grep -q "$3" "$2" 2>/dev/null && return 0
+    kill -0 "$1" 2>/dev/null || { cat "$2" >&2; die "$4 exited during start-up (output above)"; }
+    sleep 0.2
+  done
+  cat "$2" >&2; die "$4 was not ready within 30 s"
+}
+
+say "Starting the factory simulator (pump line on Modbus TCP 127.0.0.1:$modbus_port)"
+setsid "$bin_dir/factory-sim" --modbus-port "$modbus_port" --control-port "$control_port" \
+  --seed "$seed" "${faults[@]}" >"$run_dir/factory-sim.out" 2>&1 &
+sim_pid=$!
+wait_ready "$sim_pid" "$run_dir/factory-sim.out" "factory-sim ready" "factory-sim"
+cat "$run_dir/factory-sim.out"
+
+say "Starting gg-local, the local Greengrass runtime, with the demo deployment"
+setsid "$bin_dir/gg-local" run --root "$root" --recipes recipes --artifacts "$run_dir/artifacts" \
+  --deployment "$run_dir/deployment.json" --config deploy/local/runtime.json >"$run_dir/gg-local.out" 2>&1 &
+gg_pid=$!
+wait_ready "$gg_pid" "$run_dir/gg-local.out" "gg-local ready" "gg-local"
+echo "gg-local ready (root $root)"
+
+say "Live view (web: http://127.0.0.1:$web_port/); inject a fault from another shell:"
+echo "  $bin_dir/factory-sim ctl --control-port $control_port fault imbalance 30s"
+[ -t 1 ] || headless=--headless
+view_args=(view --root "$root" --sim-control "127.0.0.1:$control_port" --web-port "$web_port"
+  --seconds "$seconds" $headless)
+[ -n "$summary_json" ] && view_args+=(--summary-json "$summary_json")
+# The view runs in the foreground's process group, so Ctrl-C reaches it and it prints the summary;
+# the simulator and the runtime run in their own sessions and are stopped in order by cleanup.
+"$bin_dir/factory-demo" "${view_args[@]}" &
+view_pid=$!
+view_status=0
+wait "$view_pid" || view_status=$?
+view_pid=""
+[ "$view_status" -eq 0 ] || die "the live view failed (exit $view_status)"

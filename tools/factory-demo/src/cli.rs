@@ -42,6 +42,9 @@ pub struct PlanArgs {
     /// Where to write the deployment document.
     #[arg(long, default_value = "run/demo/deployment.json")]
     pub out: PathBuf,
+    /// Point the ModbusAdapter's devices at this port (the simulator's `--modbus-port`).
+    #[arg(long)]
+    pub modbus_port: Option<u16>,
 }
 
 /// `view` arguments.

@@ -24,6 +24,7 @@ fn run_plan(p: &factory_demo::cli::PlanArgs) -> anyhow::Result<()> {
         bin_dir: p.bin_dir.clone(),
         artifacts: p.artifacts.clone(),
         out: p.out.clone(),
+        modbus_port: p.modbus_port,
     })?;
     for c in &planned.included {
         println!("  deploy   {:<36} {}", c.name, c.artifact.display());

@@ -39,6 +39,8 @@ pub struct Paths {
     pub artifacts: PathBuf,
     /// The filtered document to write.
     pub out: PathBuf,
+    /// When set, the ModbusAdapter's devices are pointed at this port on their host.
+    pub modbus_port: Option<u16>,
 }
 
 /// The architecture suffix the recipes' artifact names use.
@@ -85,12 +87,26 @@ pub fn plan(p: &Paths) -> anyhow::Result<Plan> {
             .join("; ")
     );
     doc["components"] = Value::Object(kept);
+    if let Some(port) = p.modbus_port {
+        set_modbus_port(&mut doc, port);
+    }
     if let Some(dir) = p.out.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
     std::fs::write(&p.out, serde_json::to_string_pretty(&doc)?)
         .with_context(|| format!("cannot write {}", p.out.display()))?;
     Ok(plan)
+}
+
+/// Points every device of the ModbusAdapter's merged configuration at `port`.
+fn set_modbus_port(doc: &mut Value, port: u16) {
+    let devices = &mut doc["components"]["com.smartfactory.ModbusAdapter"]["configurationUpdate"]["merge"]
+        ["devices"];
+    if let Some(devices) = devices.as_object_mut() {
+        for d in devices.values_mut() {
+            d["transport"]["port"] = Value::String(port.to_string());
+        }
+    }
 }
 
 /// Stages `name`'s binary, or says why it cannot be deployed.
@@ -183,6 +199,7 @@ mod tests {
             bin_dir: d.join("bin"),
             artifacts: d.join("art"),
             out: d.join("out/plan.json"),
+            modbus_port: None,
         };
         let plan = plan(&paths).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(plan.included.len(), 1);

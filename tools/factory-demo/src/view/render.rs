@@ -65,7 +65,7 @@ pub fn dashboard(v: &ViewState, web_url: &str, elapsed_s: u64) -> String {
         );
     }
     let u = &v.uploader;
-    let depth: f64 = u.queue_depth.values().sum();
+    let depth = u.queue_depth.values().fold(0.0, |a, b| a + b);
     let oldest = u.oldest_record_age_ms.values().copied().fold(0.0, f64::max);
     let _ = writeln!(
         o,

@@ -303,7 +303,7 @@ impl ViewState {
 
     /// Records dropped by the uploader, all reasons.
     pub fn uploader_dropped(&self) -> f64 {
-        self.uploader.dropped.values().sum()
+        self.uploader.dropped.values().fold(0.0, |a, b| a + b)
     }
 }
 
