@@ -2,5 +2,6 @@
 //! [`view`] is the live view (terminal dashboard, local web page, summary).
 
 pub mod cli;
+pub mod dependencies;
 pub mod plan;
 pub mod view;

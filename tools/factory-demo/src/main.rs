@@ -25,6 +25,7 @@ fn run_plan(p: &factory_demo::cli::PlanArgs) -> anyhow::Result<()> {
         artifacts: p.artifacts.clone(),
         out: p.out.clone(),
         modbus_port: p.modbus_port,
+        models: p.models.clone(),
     })?;
     for c in &planned.included {
         println!("  deploy   {:<36} {}", c.name, c.artifact.display());

@@ -8,6 +8,8 @@ use std::path::PathBuf;
 use anyhow::Context;
 use serde_json::{Map, Value};
 
+use crate::dependencies;
+
 /// A component the demo deploys.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Included {
@@ -41,6 +43,8 @@ pub struct Paths {
     pub out: PathBuf,
     /// When set, the ModbusAdapter's devices are pointed at this port on their host.
     pub modbus_port: Option<u16>,
+    /// Folder of artifact-only components (models), each with its `gdk-config.json`.
+    pub models: PathBuf,
 }
 
 /// The architecture suffix the recipes' artifact names use.
@@ -111,10 +115,7 @@ fn set_modbus_port(doc: &mut Value, port: u16) {
 
 /// Stages `name`'s binary, or says why it cannot be deployed.
 fn stage(p: &Paths, name: &str) -> Result<PathBuf, String> {
-    let recipe = ["yaml", "yml", "json"]
-        .iter()
-        .map(|ext| p.recipes.join(format!("{name}.{ext}")))
-        .find(|f| f.is_file())
+    let recipe = find_recipe(&p.recipes, name)
         .ok_or_else(|| format!("no recipe in {}", p.recipes.display()))?;
     let text =
         std::fs::read_to_string(&recipe).map_err(|e| format!("{}: {e}", recipe.display()))?;
@@ -126,12 +127,31 @@ fn stage(p: &Paths, name: &str) -> Result<PathBuf, String> {
     if !built.is_file() {
         return Err(format!("{} is not built", built.display()));
     }
+    for dep in dependencies::dependencies(&text) {
+        let Some(dep_recipe) = find_recipe(&p.recipes, &dep) else {
+            continue; // not ours (e.g. an AWS-provided component): the runtime reports it
+        };
+        let dep_text = std::fs::read_to_string(&dep_recipe)
+            .map_err(|e| format!("{}: {e}", dep_recipe.display()))?;
+        let dep_version =
+            recipe_version(&dep_text).ok_or(format!("{dep}'s recipe has no ComponentVersion"))?;
+        dependencies::stage(&p.models, &dep_text, &dep_version, &dep, &p.artifacts)
+            .map_err(|e| format!("dependency {dep}: {e}"))?;
+    }
     let dest_dir = p.artifacts.join(name).join(&version);
     let dest = dest_dir.join(format!("{binary}-{arch}"));
     std::fs::create_dir_all(&dest_dir)
         .and_then(|()| std::fs::copy(&built, &dest))
         .map_err(|e| format!("cannot stage {}: {e}", dest.display()))?;
     Ok(dest)
+}
+
+/// The recipe file of `name` in `recipes`.
+fn find_recipe(recipes: &std::path::Path, name: &str) -> Option<PathBuf> {
+    ["yaml", "yml", "json"]
+        .iter()
+        .map(|ext| recipes.join(format!("{name}.{ext}")))
+        .find(|f| f.is_file())
 }
 
 /// `ComponentVersion` of a YAML or JSON recipe.
@@ -200,6 +220,7 @@ mod tests {
             artifacts: d.join("art"),
             out: d.join("out/plan.json"),
             modbus_port: None,
+            models: d.join("models"),
         };
         let plan = plan(&paths).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(plan.included.len(), 1);
