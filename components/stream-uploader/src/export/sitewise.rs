@@ -1,0 +1,193 @@
+//! SiteWise BatchPutAssetPropertyValue: each reading with a value becomes one entry (property
+//! alias from the template), at most 10 entries per call. Errors come back per entry: codes
+//! that mean "try later" retry the record, the others dead-letter it with the code and message.
+
+use super::{Exporter, Outcome, classify};
+use crate::store::StoredRecord;
+use crate::validate::SITEWISE_MAX_ENTRIES;
+use aws_sdk_iotsitewise::types::{
+    AssetPropertyValue, BatchPutAssetPropertyValueErrorCode as Code, PutAssetPropertyValueEntry,
+    Quality, TimeInNanos, Variant,
+};
+use edge_model::{Reading, ReadingBatch};
+
+/// The SiteWise exporter.
+#[derive(Debug, Clone)]
+pub struct SiteWiseExporter {
+    client: aws_sdk_iotsitewise::Client,
+    alias_template: String,
+}
+
+impl SiteWiseExporter {
+    /// An exporter with property aliases from `alias_template` (`{device}`, `{point}`).
+    pub fn new(sdk: &aws_config::SdkConfig, alias_template: &str) -> Self {
+        Self {
+            client: aws_sdk_iotsitewise::Client::new(sdk),
+            alias_template: alias_template.to_owned(),
+        }
+    }
+}
+
+/// The readings in a record: a reading batch or a single reading.
+pub fn readings_of(payload: &[u8]) -> Result<Vec<Reading>, String> {
+    if let Ok(batch) = serde_json::from_slice::<ReadingBatch>(payload) {
+        return Ok(batch.into_readings());
+    }
+    serde_json::from_slice::<Reading>(payload)
+        .map(|r| vec![r])
+        .map_err(|e| format!("not a reading or reading batch: {e}"))
+}
+
+/// One SiteWise entry for a reading; `None` for a reading without a value (a failed read).
+pub fn entry_of(
+    reading: &Reading,
+    alias_template: &str,
+    entry_id: String,
+) -> Option<Result<PutAssetPropertyValueEntry, String>> {
+    let variant = match reading.value()? {
+        edge_model::Value::Float(f) => Variant::builder().double_value(*f),
+        edge_model::Value::Int(i) => match i32::try_from(*i) {
+            Ok(i) => Variant::builder().integer_value(i),
+            Err(_) => Variant::builder().double_value(*i as f64),
+        },
+        edge_model::Value::Bool(b) => Variant::builder().boolean_value(*b),
+        edge_model::Value::Text(s) => Variant::builder().string_value(s.clone()),
+    }
+    .build();
+    let ms = reading.device_time_ms().unwrap_or(reading.gateway_time_ms());
+    let built = (|| {
+        let time = TimeInNanos::builder()
+            .time_in_seconds(ms.div_euclid(1000))
+            .offset_in_nanos((ms.rem_euclid(1000) * 1_000_000) as i32)
+            .build()
+            .map_err(|e| e.to_string())?;
+        let quality = match reading.quality() {
+            edge_model::Quality::Good => Quality::Good,
+            edge_model::Quality::Uncertain => Quality::Uncertain,
+            edge_model::Quality::Bad => Quality::Bad,
+        };
+        let alias = alias_template
+            .replace("{device}", reading.source().device().as_str())
+            .replace("{point}", reading.source().point());
+        PutAssetPropertyValueEntry::builder()
+            .entry_id(entry_id)
+            .property_alias(alias)
+            .property_values(
+                AssetPropertyValue::builder()
+                    .value(variant)
+                    .timestamp(time)
+                    .quality(quality)
+                    .build(),
+            )
+            .build()
+            .map_err(|e| e.to_string())
+    })();
+    Some(built)
+}
+
+/// Whether a per-entry error code means "try later".
+fn retryable(code: &Code) -> bool {
+    matches!(
+        code,
+        Code::InternalFailureException
+            | Code::ServiceUnavailableException
+            | Code::ThrottlingException
+            | Code::LimitExceededException
+    )
+}
+
+impl Exporter for SiteWiseExporter {
+    async fn send(&self, _store_id: &str, batch: &[StoredRecord]) -> Vec<Outcome> {
+        let mut outcomes = vec![Outcome::Delivered; batch.len()];
+        // (record index, entry)
+        let mut entries = Vec::new();
+        for (i, record) in batch.iter().enumerate() {
+            let readings = match readings_of(&record.payload) {
+                Ok(r) => r,
+                Err(e) => {
+                    outcomes[i] = Outcome::Reject(format!("SiteWise: {e}"));
+                    continue;
+                }
+            };
+            for (j, reading) in readings.iter().enumerate() {
+                match entry_of(reading, &self.alias_template, format!("r{i}-{j}")) {
+                    None => {}
+                    Some(Ok(entry)) => entries.push((i, entry)),
+                    Some(Err(e)) => outcomes[i] = Outcome::Reject(format!("SiteWise entry: {e}")),
+                }
+            }
+        }
+        for chunk in entries.chunks(SITEWISE_MAX_ENTRIES) {
+            let request: Vec<PutAssetPropertyValueEntry> =
+                chunk.iter().map(|(_, e)| e.clone()).collect();
+            let reply = self
+                .client
+                .batch_put_asset_property_value()
+                .set_entries(Some(request))
+                .send()
+                .await;
+            let output = match reply {
+                Ok(output) => output,
+                Err(e) => {
+                    let outcome = classify::call_failed("SiteWise BatchPutAssetPropertyValue", &e);
+                    for (i, _) in chunk {
+                        if outcomes[*i].is_final() {
+                            outcomes[*i] = outcome.clone();
+                        }
+                    }
+                    continue;
+                }
+            };
+            for failed in output.error_entries() {
+                let Some((i, _)) = chunk.iter().find(|(_, e)| e.entry_id() == failed.entry_id())
+                else {
+                    continue;
+                };
+                for error in failed.errors() {
+                    let reason = format!(
+                        "SiteWise entry {}: {}: {}",
+                        failed.entry_id(),
+                        error.error_code().as_str(),
+                        error.error_message()
+                    );
+                    let outcome = if retryable(error.error_code()) {
+                        Outcome::Retry(reason)
+                    } else {
+                        Outcome::Reject(reason)
+                    };
+                    // A retry wins over a rejection: the record stays queued.
+                    if outcomes[*i].is_final() {
+                        outcomes[*i] = outcome;
+                    }
+                }
+            }
+        }
+        outcomes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests")]
+    use super::*;
+
+    #[test]
+    fn a_reading_becomes_an_entry_with_alias_quality_and_time() {
+        let json = br#"{"source":{"device":"plc1","point":"temp"},"value":21.5,"quality":"good","gatewayTimeMs":1700000000123}"#;
+        let readings = readings_of(json).unwrap();
+        let entry = entry_of(&readings[0], "/f/{device}/{point}", "e1".into())
+            .unwrap()
+            .unwrap();
+        assert_eq!(entry.property_alias(), Some("/f/plc1/temp"));
+        let value = &entry.property_values()[0];
+        assert_eq!(value.value().and_then(|v| v.double_value()), Some(21.5));
+        let t = value.timestamp().unwrap();
+        assert_eq!((t.time_in_seconds(), t.offset_in_nanos()), (1_700_000_000, Some(123_000_000)));
+        assert_eq!(value.quality(), Some(&Quality::Good));
+    }
+
+    #[test]
+    fn something_else_is_not_a_reading() {
+        assert!(readings_of(br#"{"alarm":true}"#).is_err());
+    }
+}

@@ -1,0 +1,69 @@
+//! Opening the queue file: pragmas for power-safe commits (reference/queue-store-benchmark.md:
+//! WAL + synchronous=FULL, default cache, no mmap, small WAL) and the schema.
+
+use rusqlite::{Connection, OpenFlags};
+use std::path::Path;
+
+/// Pragmas set on every open. `synchronous=FULL` makes a commit durable once it returns.
+const PRAGMAS: &str = "
+    PRAGMA journal_mode = WAL;
+    PRAGMA synchronous = FULL;
+    PRAGMA mmap_size = 0;
+    PRAGMA journal_size_limit = 4194304;
+    PRAGMA foreign_keys = OFF;
+";
+
+/// Tables. `AUTOINCREMENT` so a sequence number is never reused after the queue empties:
+/// the cloud side de-duplicates on it.
+const SCHEMA: &str = "
+    CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS exports (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+    CREATE TABLE IF NOT EXISTS records (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        export INTEGER NOT NULL,
+        created_ms INTEGER NOT NULL,
+        topic TEXT NOT NULL,
+        payload BLOB NOT NULL,
+        size INTEGER NOT NULL,
+        crc INTEGER NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS records_by_export ON records (export, seq);
+    CREATE TABLE IF NOT EXISTS quarantine (
+        seq INTEGER NOT NULL,
+        export INTEGER NOT NULL,
+        created_ms INTEGER,
+        topic TEXT,
+        payload BLOB,
+        reason TEXT NOT NULL,
+        quarantined_ms INTEGER NOT NULL
+    );
+";
+
+/// Opens (creating if needed) the queue database at `path` and applies pragmas and schema.
+pub(crate) fn open(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    // auto_vacuum only takes effect before the first table exists.
+    conn.execute_batch("PRAGMA auto_vacuum = INCREMENTAL;")?;
+    conn.execute_batch(PRAGMAS)?;
+    conn.execute_batch(SCHEMA)?;
+    Ok(conn)
+}
+
+/// Whether an error means the file is damaged (as opposed to busy, full or read-only).
+pub(crate) fn is_corruption(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
+    )
+}
+
+/// Whether an error means the disk (or the configured page limit) is full.
+pub(crate) fn is_disk_full(e: &rusqlite::Error) -> bool {
+    matches!(e.sqlite_error_code(), Some(rusqlite::ErrorCode::DiskFull))
+}
