@@ -50,8 +50,8 @@ impl Default for OpcUaAdapterConfig {
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(default, rename_all = "camelCase")]
 pub struct ServerConfig {
-    /// `opc.tcp://host:port/path`. The host must match the server certificate (or set
-    /// `checkServerHostname` false).
+    /// `opc.tcp://host:port/path`. The host must be named in the server certificate (or set
+    /// `verifyServerCertificate` false).
     pub endpoint_url: String,
     /// `None`, `Basic128Rsa15`, `Basic256`, `Basic256Sha256`, `Aes128_Sha256_RsaOaep` or
     /// `Aes256_Sha256_RsaPss`. Default `None`.
@@ -67,9 +67,10 @@ pub struct ServerConfig {
     /// (commissioning only; off by default).
     #[serde(deserialize_with = "lenient::bool")]
     pub trust_on_first_use: bool,
-    /// Whether the server certificate must name the endpoint's host. Default true.
+    /// Whether the server certificate's host name, validity period and application URI are
+    /// checked. Default true; false skips those checks (the trust list still applies).
     #[serde(deserialize_with = "lenient::bool")]
-    pub check_server_hostname: bool,
+    pub verify_server_certificate: bool,
     /// Which time becomes the reading's `deviceTimeMs`: `source` (default; the server time
     /// when the source has none), `server`, or `gateway` (none: only the gateway time).
     pub timestamp_source: String,
@@ -105,7 +106,7 @@ impl Default for ServerConfig {
             identity: IdentityConfig::default(),
             trusted_certificates: BTreeMap::new(),
             trust_on_first_use: false,
-            check_server_hostname: true,
+            verify_server_certificate: true,
             timestamp_source: "source".to_owned(),
             request_timeout_ms: Duration::from_secs(10),
             session_timeout_ms: Duration::from_secs(60),

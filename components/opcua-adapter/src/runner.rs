@@ -166,7 +166,7 @@ fn client<O, S>(server: &Server, env: &ServerEnv<O, S>) -> Client {
         .pki_dir(env.pki_dir.clone())
         .create_sample_keypair(false)
         .trust_server_certs(server.trust_on_first_use)
-        .verify_server_certs(server.check_server_hostname)
+        .verify_server_certs(server.verify_server_certificate)
         .session_retry_limit(0)
         .session_timeout(server.session_timeout.as_millis().min(u128::from(u32::MAX)) as u32)
         .request_timeout(server.request_timeout)

@@ -24,8 +24,8 @@ pub struct Server {
     pub trusted_certificates: Vec<PathBuf>,
     /// Trust an unknown server certificate on first contact.
     pub trust_on_first_use: bool,
-    /// Check that the server certificate names the endpoint host.
-    pub check_server_hostname: bool,
+    /// Check the server certificate's host name, validity period and application URI.
+    pub verify_server_certificate: bool,
     /// Which timestamp becomes `deviceTimeMs`.
     pub timestamps: TimestampSource,
     /// Timeout of one request.

@@ -148,7 +148,7 @@ pub fn validate_server(id: &str, config: ServerConfig) -> Result<Server, ConfigE
             .map(PathBuf::from)
             .collect(),
         trust_on_first_use: config.trust_on_first_use,
-        check_server_hostname: config.check_server_hostname,
+        verify_server_certificate: config.verify_server_certificate,
         timestamps,
         request_timeout: config.request_timeout_ms,
         session_timeout: config.session_timeout_ms,

@@ -5,7 +5,9 @@ mod peer;
 
 mod connect;
 mod data;
+mod e2e;
 mod failures;
+mod recipe;
 mod reconnect;
 
 use component_kit::outlet::ChannelOutlet;
