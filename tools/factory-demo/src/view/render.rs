@@ -25,6 +25,9 @@ pub fn dashboard(v: &ViewState, web_url: &str, elapsed_s: u64) -> String {
     }
     let _ = writeln!(o);
     let _ = writeln!(o, "SIMULATOR  {}", simulator_line(v.simulator.as_ref()));
+    for (adapter, rate) in v.adapter_rates() {
+        let _ = writeln!(o, "ADAPTER    {adapter}: {rate:.1} points/s");
+    }
     for (id, d) in &v.devices {
         let link = d.link.as_deref().unwrap_or("-");
         let _ = writeln!(

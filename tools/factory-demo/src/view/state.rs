@@ -41,6 +41,8 @@ pub struct Device {
     pub points_per_sec: f64,
     /// Link state from the adapter's status topic.
     pub link: Option<String>,
+    /// The adapter that reads the device (from its status messages).
+    pub adapter: Option<String>,
     /// Latest reading per point.
     pub latest: BTreeMap<String, Latest>,
     #[serde(skip)]
@@ -233,8 +235,9 @@ impl ViewState {
             return false;
         };
         if let Some(d) = st.device() {
-            self.devices.entry(d.as_str().to_owned()).or_default().link =
-                Some(json!(st.state()).as_str().unwrap_or("?").to_owned());
+            let dev = self.devices.entry(d.as_str().to_owned()).or_default();
+            dev.link = Some(json!(st.state()).as_str().unwrap_or("?").to_owned());
+            dev.adapter = Some(st.component().as_str().to_owned());
         }
         true
     }
@@ -292,6 +295,18 @@ impl ViewState {
             self.first_fault_ms.get_or_insert(now_ms);
         }
         self.simulator = status;
+    }
+
+    /// Points per second per adapter (devices whose adapter is not known yet count as `?`).
+    pub fn adapter_rates(&self) -> BTreeMap<String, f64> {
+        let mut rates = BTreeMap::new();
+        for d in self.devices.values() {
+            let name = d.adapter.as_deref().unwrap_or("?");
+            *rates
+                .entry(name.trim_start_matches("com.smartfactory.").to_owned())
+                .or_insert(0.0) += d.points_per_sec;
+        }
+        rates
     }
 
     /// Lifecycle state of `component`, or `not deployed`.

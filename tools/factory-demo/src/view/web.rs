@@ -36,6 +36,7 @@ pub fn api_state(shared: &Shared) -> Value {
         .map(|c| json!({"component": c, "state": st.component_state(c)}))
         .collect();
     v["uploaderDropped"] = json!(st.uploader_dropped());
+    v["adapterRates"] = json!(st.adapter_rates());
     v
 }
 

@@ -45,6 +45,20 @@ fn raw_batches_count_readings_and_keep_the_latest_value() {
     assert_eq!(d.latest["p2"].unit.as_deref(), Some("bar"));
     v.refresh_rates(2500);
     assert!((v.devices["pump1"].points_per_sec - 1.2).abs() < 1e-9);
+    let status = edge_model::ComponentStatus::new(
+        edge_model::ComponentName::new("com.smartfactory.ModbusAdapter")
+            .unwrap_or_else(|e| panic!("{e}")),
+        edge_model::LinkState::Online,
+        1,
+    )
+    .with_device(dev());
+    v.ingest(
+        "factory/status/com.smartfactory.ModbusAdapter",
+        &json!(status),
+        2600,
+    );
+    assert_eq!(v.devices["pump1"].link.as_deref(), Some("online"));
+    assert!((v.adapter_rates()["ModbusAdapter"] - 1.2).abs() < 1e-9);
 }
 
 #[test]
