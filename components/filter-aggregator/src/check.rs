@@ -87,16 +87,30 @@ pub fn check(checks: &Checks, reading: Reading, now_ms: i64) -> Result<Reading, 
     }
 }
 
+/// The source units a rule has seen and their conversions, so that the unit table is searched
+/// once per unit rather than once per reading.
+pub type ConversionCache = Vec<(Box<str>, Conversion)>;
+
 /// Converts a numeric reading to the rule's unit; other readings pass unchanged.
-pub fn convert(convert: &Convert, reading: Reading) -> Result<Reading, Refusal> {
+pub fn convert(
+    convert: &Convert,
+    reading: Reading,
+    cache: &mut ConversionCache,
+) -> Result<Reading, Refusal> {
     let Some(x) = reading.value().and_then(Value::as_f64) else {
         return Ok(reading);
     };
     let conversion = match (reading.unit(), &convert.from_conversion) {
         (Some(unit), _) if unit == convert.to => return Ok(reading),
-        (Some(unit), _) => match Conversion::between(unit, convert.to) {
-            Ok(c) => c,
-            Err(e) => return Err(Box::new((e.to_string(), reading))),
+        (Some(unit), _) => match cache.iter().find(|(u, _)| **u == *unit) {
+            Some((_, c)) => *c,
+            None => match Conversion::between(unit, convert.to) {
+                Ok(c) => {
+                    cache.push((Box::from(unit), c));
+                    c
+                }
+                Err(e) => return Err(Box::new((e.to_string(), reading))),
+            },
         },
         (None, Some(c)) => *c,
         (None, None) => {

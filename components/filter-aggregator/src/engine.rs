@@ -2,13 +2,13 @@
 //! rule's stages, and keeps per-point state (last publication, open windows). Pure: no I/O and
 //! no clock of its own; the caller passes the gateway time.
 
-use crate::check::{self, event_time};
+use crate::check::{self, ConversionCache, event_time};
+use crate::point_hash::NameMap;
 use crate::reduce::{self, Published};
 use crate::rule::{Rule, StatSet, WindowSpec};
 use crate::stats::RuleStats;
 use crate::window::{Admit, WindowState};
 use edge_model::{Aggregate, DeviceId, Quality, Reading, Value};
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// A reading refused by a rule.
@@ -54,8 +54,10 @@ pub struct Reload {
 struct RuleRuntime {
     rule: Rule,
     stats: RuleStats,
-    /// Per window: value text → interned state name.
-    states: Vec<Vec<(String, Arc<str>)>>,
+    /// Per window: value → interned state name.
+    states: Vec<Vec<StateKey>>,
+    /// Conversions from the source units seen so far (a rule sees few).
+    conversions: ConversionCache,
     /// Gateway time the rule was loaded, for the idle warning.
     since_ms: i64,
     idle_warned: bool,
@@ -69,7 +71,12 @@ impl RuleRuntime {
             .map(|w| {
                 w.states
                     .iter()
-                    .map(|(text, name)| (text.clone(), Arc::from(name.as_str())))
+                    .map(|(text, name)| StateKey {
+                        int: text.parse().ok(),
+                        boolean: text.parse().ok(),
+                        text: text.clone(),
+                        name: Arc::from(name.as_str()),
+                    })
                     .collect()
             })
             .collect();
@@ -77,6 +84,7 @@ impl RuleRuntime {
             rule,
             stats: RuleStats::default(),
             states,
+            conversions: ConversionCache::default(),
             since_ms: now_ms,
             idle_warned: false,
         }
@@ -112,7 +120,7 @@ impl PointSlot {
 #[derive(Debug)]
 struct DeviceSlots {
     id: DeviceId,
-    points: HashMap<Box<str>, PointSlot>,
+    points: NameMap<PointSlot>,
 }
 
 /// The rule engine.
@@ -121,9 +129,11 @@ pub struct Engine {
     rules: Vec<RuleRuntime>,
     pass_unmatched: bool,
     unmatched: RuleStats,
-    devices: HashMap<Box<str>, DeviceSlots>,
+    devices: NameMap<DeviceSlots>,
     /// Latest gateway time seen through [`Engine::tick`].
     clock: i64,
+    /// Units seen, shared by the points (few units, many points).
+    units: Vec<Arc<str>>,
 }
 
 impl Engine {
@@ -136,8 +146,9 @@ impl Engine {
                 .collect(),
             pass_unmatched,
             unmatched: RuleStats::default(),
-            devices: HashMap::new(),
+            devices: NameMap::default(),
             clock: i64::MIN,
+            units: Vec::new(),
         }
     }
 
@@ -151,7 +162,7 @@ impl Engine {
                 .entry(Box::from(device.as_str()))
                 .or_insert_with(|| DeviceSlots {
                     id: device.clone(),
-                    points: HashMap::new(),
+                    points: NameMap::default(),
                 }),
         };
         let point = reading.source().point();
@@ -177,9 +188,10 @@ impl Engine {
         };
         runtime.stats.received += 1;
         let rule = &runtime.rule;
+        let conversions = &mut runtime.conversions;
         let checked =
             check::check(&rule.checks, reading, now_ms).and_then(|r| match &rule.convert {
-                Some(c) => check::convert(c, r),
+                Some(c) => check::convert(c, r, conversions),
                 None => Ok(r),
             });
         let reading = match checked {
@@ -200,7 +212,7 @@ impl Engine {
         if let Some(unit) = reading.unit()
             && slot.unit.as_deref() != Some(unit)
         {
-            slot.unit = Some(Arc::from(unit));
+            slot.unit = Some(intern(&mut self.units, unit));
         }
         if !slot.windows.is_empty() && reading.quality() != Quality::Bad {
             let number = reading.value().and_then(Value::as_f64);
@@ -342,6 +354,16 @@ impl Engine {
     }
 }
 
+/// The shared copy of `unit`.
+fn intern(units: &mut Vec<Arc<str>>, unit: &str) -> Arc<str> {
+    if let Some(known) = units.iter().find(|u| ***u == *unit) {
+        return known.clone();
+    }
+    let new: Arc<str> = Arc::from(unit);
+    units.push(new.clone());
+    new
+}
+
 /// Index of the first rule that selects the point.
 fn resolve(rules: &[RuleRuntime], device: &str, point: &str) -> Option<u32> {
     rules
@@ -350,18 +372,36 @@ fn resolve(rules: &[RuleRuntime], device: &str, point: &str) -> Option<u32> {
         .and_then(|i| u32::try_from(i).ok())
 }
 
+/// One entry of a window's `states` map, parsed once so that integer and boolean readings
+/// match without formatting them.
+#[derive(Debug)]
+struct StateKey {
+    text: String,
+    int: Option<i64>,
+    boolean: Option<bool>,
+    name: Arc<str>,
+}
+
 /// The state name of a value: its mapped name, else its own text.
-fn state_of(names: &[(String, Arc<str>)], value: &Value) -> Arc<str> {
+fn state_of(keys: &[StateKey], value: &Value) -> Arc<str> {
+    let found = match value {
+        Value::Int(i) => keys.iter().find(|k| k.int == Some(*i)),
+        Value::Bool(b) => keys.iter().find(|k| k.boolean == Some(*b)),
+        Value::Text(s) => keys.iter().find(|k| k.text == *s),
+        Value::Float(_) => None,
+    };
+    if let Some(key) = found {
+        return key.name.clone();
+    }
     let text = match value {
         Value::Text(s) => s.clone(),
         Value::Bool(b) => b.to_string(),
         Value::Int(i) => i.to_string(),
         Value::Float(x) => x.to_string(),
     };
-    names
-        .iter()
-        .find(|(t, _)| *t == text)
-        .map_or_else(|| Arc::from(text.as_str()), |(_, name)| name.clone())
+    keys.iter()
+        .find(|k| k.text == text)
+        .map_or_else(|| Arc::from(text.as_str()), |k| k.name.clone())
 }
 
 /// Closes what `clock` ends in one window state; returns how many aggregates it emitted.

@@ -7,6 +7,7 @@ pub mod decode;
 pub mod engine;
 pub mod glob;
 pub mod pipeline;
+pub mod point_hash;
 pub mod reduce;
 pub mod rule;
 pub mod service;

@@ -7,6 +7,7 @@
 
 mod bad_input;
 mod e2e;
+mod metrics;
 mod outputs;
 mod recipe;
 mod reduction;
