@@ -1,0 +1,5 @@
+//! Entry point: the kit does configuration, IPC, state and signals.
+
+fn main() -> std::process::ExitCode {
+    component_kit::main(anomaly_detector::AnomalyDetectorComponent::default())
+}

@@ -1,0 +1,79 @@
+//! The recipes: the detector's DefaultConfiguration is valid and, devices aside, the serde
+//! default; its accessControl names exactly the topics used; the model component ships the
+//! committed model files.
+
+use crate::support::repo;
+use anomaly_detector::config::{AnomalyDetectorConfig, validate};
+use serde_json::Value as Json;
+
+fn recipe(name: &str) -> Json {
+    let text = std::fs::read_to_string(repo().join(format!("recipes/{name}.yaml"))).unwrap();
+    serde_saphyr::from_str(&text).unwrap()
+}
+
+#[test]
+fn the_default_configuration_is_valid_and_the_serde_default() {
+    let defaults = recipe("com.smartfactory.AnomalyDetector")["ComponentConfiguration"]
+        ["DefaultConfiguration"]
+        .clone();
+    let mut parsed: AnomalyDetectorConfig = serde_json::from_value(defaults).unwrap();
+    let validated = validate(parsed.clone()).unwrap();
+    assert_eq!(validated.devices.len(), 1);
+    assert_eq!(validated.devices[0].points.len(), 8);
+    parsed.devices.clear();
+    assert_eq!(parsed, AnomalyDetectorConfig::default());
+}
+
+#[test]
+fn access_control_names_exactly_the_topics_used() {
+    let r = recipe("com.smartfactory.AnomalyDetector");
+    let acl = &r["ComponentConfiguration"]["DefaultConfiguration"]["accessControl"];
+    let mut grants = Vec::new();
+    for policy in acl["aws.greengrass.ipc.pubsub"].as_object().unwrap().values() {
+        for op in policy["operations"].as_array().unwrap() {
+            for res in policy["resources"].as_array().unwrap() {
+                grants.push(format!("{} {}", op.as_str().unwrap(), res.as_str().unwrap()));
+            }
+        }
+    }
+    grants.sort();
+    assert_eq!(
+        grants,
+        [
+            "aws.greengrass#PublishToTopic cloudwatch/metric/put",
+            "aws.greengrass#PublishToTopic factory/alarm/*",
+            "aws.greengrass#PublishToTopic factory/anomaly/*",
+            "aws.greengrass#PublishToTopic factory/command-response/com.smartfactory.AnomalyDetector",
+            "aws.greengrass#PublishToTopic factory/status/com.smartfactory.AnomalyDetector",
+            "aws.greengrass#SubscribeToTopic factory/command/com.smartfactory.AnomalyDetector",
+            "aws.greengrass#SubscribeToTopic factory/filtered/+",
+        ]
+    );
+}
+
+#[test]
+fn the_detector_finds_its_model_through_the_dependency_artifacts_path() {
+    let r = recipe("com.smartfactory.AnomalyDetector");
+    assert_eq!(
+        r["ComponentDependencies"]["com.smartfactory.model.PcaT2q"]["DependencyType"],
+        "HARD"
+    );
+    for m in r["Manifests"].as_array().unwrap() {
+        assert_eq!(
+            m["Lifecycle"]["Setenv"]["ANOMALY_MODEL_DIR"],
+            "{com.smartfactory.model.PcaT2q:artifacts:path}"
+        );
+    }
+    let model = recipe("com.smartfactory.model.PcaT2q");
+    let uris: Vec<&str> = model["Manifests"][0]["Artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["URI"].as_str().unwrap().rsplit('/').next().unwrap())
+        .collect();
+    assert_eq!(uris, ["model.onnx", "model.json"]);
+    let manifest: Json =
+        serde_json::from_slice(&std::fs::read(repo().join("models/pca-t2q/model.json")).unwrap())
+            .unwrap();
+    assert_eq!(model["ComponentVersion"], manifest["version"]);
+}

@@ -1,0 +1,73 @@
+//! Paths and data shared by the tests.
+
+use std::path::PathBuf;
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The shipped model folder.
+pub fn shipped_model() -> PathBuf {
+    repo().join("models/pca-t2q")
+}
+
+/// Python with numpy, onnx and onnxruntime: `$PEERS_PYTHON`, else the repository's `.peers`.
+pub fn python() -> PathBuf {
+    let path = std::env::var_os("PEERS_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join(".peers/bin/python"));
+    assert!(
+        path.exists(),
+        "{} missing: create the test venv (scripts/setup-test-env.sh) with numpy, onnx and onnxruntime",
+        path.display()
+    );
+    path
+}
+
+/// The SKAB feature levels (means of the anomaly-free file, rounded).
+pub const LEVELS: [f64; 8] = [0.027, 0.040, 1.0, 0.07, 70.0, 25.0, 230.0, 32.0];
+
+/// Deterministic pseudo-random rows: correlated noise around [`LEVELS`].
+pub fn synthetic_rows(n: usize, seed: u64) -> Vec<Vec<f64>> {
+    let mut s = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    let mut next = move || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        (s >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+    };
+    (0..n)
+        .map(|_| {
+            let common = next();
+            LEVELS
+                .iter()
+                .enumerate()
+                .map(|(i, l)| l * (1.0 + 0.01 * (next() + if i % 2 == 0 { common } else { -common })))
+                .collect()
+        })
+        .collect()
+}
+
+/// Every full window of `rows`, flattened, as f32.
+pub fn windows_of(rows: &[Vec<f64>], w: usize) -> Vec<f32> {
+    rows.windows(w)
+        .flat_map(|win| win.iter().flatten().map(|&v| v as f32))
+        .collect()
+}
+
+/// A temporary folder under /tmp.
+pub fn temp(prefix: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir_in("/tmp")
+        .unwrap()
+}
+
+/// Copies the shipped model into `dir`.
+pub fn copy_shipped(dir: &std::path::Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    for f in ["model.onnx", "model.json"] {
+        std::fs::copy(shipped_model().join(f), dir.join(f)).unwrap();
+    }
+}
