@@ -217,6 +217,13 @@ fn main() -> anyhow::Result<()> {
         "| RSS of the process | {:.1} MiB | |",
         after as f64 / 1024.0
     );
+    if let (Some(m), Some(rate)) = (&through, runtime_rate) {
+        println!(
+            "| through gg-local: readings sent / back | {} / {} | |",
+            m.sent, m.received
+        );
+        println!("| through gg-local: readings/s (IPC-bound) | {rate:.0} | |");
+    }
     println!(
         "{}",
         json!({
