@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::kind::{AggregatesTag, VersionTag};
+use crate::packer::{Packer, Refused};
 use crate::{
     DeviceId, GatewayId, MAX_IPC_MESSAGE_BYTES, MessageKind, SCHEMA_VERSION, TimeWindow, finite,
 };
@@ -240,11 +241,7 @@ pub enum AggregateBatchError {
 pub struct AggregateBatchBuilder {
     gateway_id: GatewayId,
     device: DeviceId,
-    max_bytes: usize,
-    next_sequence: u64,
-    pending: Vec<Aggregate>,
-    /// Length of the JSON of the pending batch; meaningless while `pending` is empty.
-    pending_bytes: usize,
+    packer: Packer<Aggregate>,
 }
 
 impl AggregateBatchBuilder {
@@ -253,23 +250,20 @@ impl AggregateBatchBuilder {
         Self {
             gateway_id,
             device,
-            max_bytes: MAX_IPC_MESSAGE_BYTES,
-            next_sequence: first_sequence,
-            pending: Vec::new(),
-            pending_bytes: 0,
+            packer: Packer::new(MAX_IPC_MESSAGE_BYTES, first_sequence),
         }
     }
 
     /// Sets the cap on a batch's JSON, in bytes.
     #[must_use]
     pub fn with_max_bytes(mut self, max_bytes: usize) -> Self {
-        self.max_bytes = max_bytes;
+        self.packer.max_bytes = max_bytes;
         self
     }
 
     /// The number the next batch will get.
     pub fn next_sequence(&self) -> u64 {
-        self.next_sequence
+        self.packer.next_sequence
     }
 
     /// Adds `aggregate`; when it does not fit, closes and returns the open batch and starts
@@ -282,62 +276,49 @@ impl AggregateBatchBuilder {
         &mut self,
         aggregate: Aggregate,
     ) -> Result<Option<AggregateBatch>, AggregateBatchError> {
-        let bytes = match serde_json::to_vec(&aggregate) {
-            Ok(json) => json.len(),
-            Err(source) => {
-                return Err(AggregateBatchError::Serialize {
-                    source,
-                    aggregate: Box::new(aggregate),
-                });
-            }
+        let (gateway_id, device) = (&self.gateway_id, &self.device);
+        let empty = |sequence| {
+            serde_json::to_vec(&envelope(gateway_id, device, sequence, Vec::new()))
+                .map_or(usize::MAX, |json| json.len())
         };
-        if !self.pending.is_empty() && self.pending_bytes + 1 + bytes <= self.max_bytes {
-            self.pending.push(aggregate);
-            self.pending_bytes += 1 + bytes;
-            return Ok(None);
-        }
-        let sequence = if self.pending.is_empty() {
-            self.next_sequence
-        } else {
-            self.next_sequence.wrapping_add(1)
-        };
-        let alone = serde_json::to_vec(&self.batch(sequence, Vec::new()))
-            .map_or(usize::MAX, |json| json.len())
-            .saturating_add(bytes);
-        if alone > self.max_bytes {
-            return Err(AggregateBatchError::TooLarge {
-                bytes: alone,
-                max_bytes: self.max_bytes,
+        match self.packer.push(aggregate, empty) {
+            Ok(closed) => Ok(closed.map(|(sequence, items)| self.batch(sequence, items))),
+            Err((Refused::Serialize(source), aggregate)) => Err(AggregateBatchError::Serialize {
+                source,
                 aggregate: Box::new(aggregate),
-            });
+            }),
+            Err((Refused::TooLarge { bytes }, aggregate)) => Err(AggregateBatchError::TooLarge {
+                bytes,
+                max_bytes: self.packer.max_bytes,
+                aggregate: Box::new(aggregate),
+            }),
         }
-        let closed = self.finish();
-        self.pending.push(aggregate);
-        self.pending_bytes = alone;
-        Ok(closed)
     }
 
     /// Closes and returns the open batch, if it holds any aggregate.
     pub fn finish(&mut self) -> Option<AggregateBatch> {
-        if self.pending.is_empty() {
-            return None;
-        }
-        let aggregates = std::mem::take(&mut self.pending);
-        let batch = self.batch(self.next_sequence, aggregates);
-        self.next_sequence = self.next_sequence.wrapping_add(1);
-        self.pending_bytes = 0;
-        Some(batch)
+        let (sequence, aggregates) = self.packer.finish()?;
+        Some(self.batch(sequence, aggregates))
     }
 
     fn batch(&self, sequence: u64, aggregates: Vec<Aggregate>) -> AggregateBatch {
-        AggregateBatch {
-            schema_version: VersionTag,
-            kind: AggregatesTag::Aggregates,
-            gateway_id: self.gateway_id.clone(),
-            device: self.device.clone(),
-            sequence,
-            aggregates,
-        }
+        envelope(&self.gateway_id, &self.device, sequence, aggregates)
+    }
+}
+
+fn envelope(
+    gateway_id: &GatewayId,
+    device: &DeviceId,
+    sequence: u64,
+    aggregates: Vec<Aggregate>,
+) -> AggregateBatch {
+    AggregateBatch {
+        schema_version: VersionTag,
+        kind: AggregatesTag::Aggregates,
+        gateway_id: gateway_id.clone(),
+        device: device.clone(),
+        sequence,
+        aggregates,
     }
 }
 

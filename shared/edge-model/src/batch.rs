@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::kind::{ReadingsTag, VersionTag};
+use crate::packer::{Packer, Refused};
 use crate::{DeviceId, GatewayId, MessageKind, Reading, SCHEMA_VERSION};
 
 /// Default cap, in bytes, on the JSON of one batch.
@@ -118,11 +119,7 @@ impl BatchError {
 pub struct BatchBuilder {
     gateway_id: GatewayId,
     device: DeviceId,
-    max_bytes: usize,
-    next_sequence: u64,
-    pending: Vec<Reading>,
-    /// Length of the JSON of the pending batch; meaningless while `pending` is empty.
-    pending_bytes: usize,
+    packer: Packer<Reading>,
 }
 
 impl BatchBuilder {
@@ -132,33 +129,30 @@ impl BatchBuilder {
         Self {
             gateway_id,
             device,
-            max_bytes: MAX_IPC_MESSAGE_BYTES,
-            next_sequence: first_sequence,
-            pending: Vec::new(),
-            pending_bytes: 0,
+            packer: Packer::new(MAX_IPC_MESSAGE_BYTES, first_sequence),
         }
     }
 
     /// Sets the cap on a batch's JSON, in bytes.
     #[must_use]
     pub fn with_max_bytes(mut self, max_bytes: usize) -> Self {
-        self.max_bytes = max_bytes;
+        self.packer.max_bytes = max_bytes;
         self
     }
 
     /// The cap on a batch's JSON, in bytes.
     pub fn max_bytes(&self) -> usize {
-        self.max_bytes
+        self.packer.max_bytes
     }
 
     /// The number the next batch will get.
     pub fn next_sequence(&self) -> u64 {
-        self.next_sequence
+        self.packer.next_sequence
     }
 
     /// How many readings wait in the open batch.
     pub fn pending_len(&self) -> usize {
-        self.pending.len()
+        self.packer.pending.len()
     }
 
     /// Adds `reading` to the open batch. When it does not fit, closes the open batch, returns
@@ -176,55 +170,28 @@ impl BatchBuilder {
                 reading: Box::new(reading),
             });
         }
-        let reading_bytes = match serde_json::to_vec(&reading) {
-            Ok(json) => json.len(),
-            Err(source) => {
-                return Err(BatchError::Serialize {
-                    source,
-                    reading: Box::new(reading),
-                });
-            }
-        };
-        if !self.pending.is_empty() {
-            // One comma separates it from the previous reading.
-            let together = self.pending_bytes + 1 + reading_bytes;
-            if together <= self.max_bytes {
-                self.pending.push(reading);
-                self.pending_bytes = together;
-                return Ok(None);
-            }
-        }
-        let next_sequence = if self.pending.is_empty() {
-            self.next_sequence
-        } else {
-            self.next_sequence.wrapping_add(1)
-        };
-        let alone = self
-            .empty_batch_bytes(next_sequence)
-            .saturating_add(reading_bytes);
-        if alone > self.max_bytes {
-            return Err(BatchError::ReadingTooLarge {
-                bytes: alone,
-                max_bytes: self.max_bytes,
+        let (gateway_id, device) = (&self.gateway_id, &self.device);
+        let pushed = self.packer.push(reading, |sequence| {
+            empty_batch_bytes(gateway_id, device, sequence)
+        });
+        match pushed {
+            Ok(closed) => Ok(closed.map(|(sequence, readings)| self.batch(sequence, readings))),
+            Err((Refused::Serialize(source), reading)) => Err(BatchError::Serialize {
+                source,
                 reading: Box::new(reading),
-            });
+            }),
+            Err((Refused::TooLarge { bytes }, reading)) => Err(BatchError::ReadingTooLarge {
+                bytes,
+                max_bytes: self.packer.max_bytes,
+                reading: Box::new(reading),
+            }),
         }
-        let closed = self.finish();
-        self.pending.push(reading);
-        self.pending_bytes = alone;
-        Ok(closed)
     }
 
     /// Closes and returns the open batch, if it holds any reading.
     pub fn finish(&mut self) -> Option<ReadingBatch> {
-        if self.pending.is_empty() {
-            return None;
-        }
-        let readings = std::mem::take(&mut self.pending);
-        let batch = self.batch(self.next_sequence, readings);
-        self.next_sequence = self.next_sequence.wrapping_add(1);
-        self.pending_bytes = 0;
-        Some(batch)
+        let (sequence, readings) = self.packer.finish()?;
+        Some(self.batch(sequence, readings))
     }
 
     /// Packs all `readings` after the open batch's, and closes every batch.
@@ -248,22 +215,32 @@ impl BatchBuilder {
     }
 
     fn batch(&self, sequence: u64, readings: Vec<Reading>) -> ReadingBatch {
-        ReadingBatch {
-            schema_version: VersionTag,
-            kind: ReadingsTag::Readings,
-            gateway_id: self.gateway_id.clone(),
-            device: self.device.clone(),
-            sequence,
-            readings,
-        }
+        envelope(&self.gateway_id, &self.device, sequence, readings)
     }
+}
 
-    /// Length of the JSON of a batch with no reading, numbered `sequence`.
-    fn empty_batch_bytes(&self, sequence: u64) -> usize {
-        // Ids are strings and the rest are integers, so this cannot fail; if it did, the
-        // maximum size would make every reading "too large" rather than let a batch overflow.
-        serde_json::to_vec(&self.batch(sequence, Vec::new())).map_or(usize::MAX, |json| json.len())
+fn envelope(
+    gateway_id: &GatewayId,
+    device: &DeviceId,
+    sequence: u64,
+    readings: Vec<Reading>,
+) -> ReadingBatch {
+    ReadingBatch {
+        schema_version: VersionTag,
+        kind: ReadingsTag::Readings,
+        gateway_id: gateway_id.clone(),
+        device: device.clone(),
+        sequence,
+        readings,
     }
+}
+
+/// Length of the JSON of a batch with no reading, numbered `sequence`.
+fn empty_batch_bytes(gateway_id: &GatewayId, device: &DeviceId, sequence: u64) -> usize {
+    // Ids are strings and the rest are integers, so this cannot fail; if it did, the maximum
+    // size would make every reading "too large" rather than let a batch overflow.
+    serde_json::to_vec(&envelope(gateway_id, device, sequence, Vec::new()))
+        .map_or(usize::MAX, |json| json.len())
 }
 
 #[cfg(test)]
@@ -308,7 +285,7 @@ mod tests {
         for point in ["a", "bb", "ccc"] {
             builder.push(reading(point)).unwrap();
         }
-        let expected = builder.pending_bytes;
+        let expected = builder.packer.pending_bytes;
         let batch = builder.finish().unwrap();
         assert_eq!(serde_json::to_vec(&batch).unwrap().len(), expected);
     }
@@ -316,7 +293,8 @@ mod tests {
     #[test]
     fn closes_a_batch_when_the_next_reading_does_not_fit() {
         let one = serde_json::to_vec(&reading("p")).unwrap().len();
-        let cap = builder().empty_batch_bytes(0) + 2 * one + 1;
+        let b = builder();
+        let cap = empty_batch_bytes(&b.gateway_id, &b.device, 0) + 2 * one + 1;
         let mut builder = builder().with_max_bytes(cap);
         assert!(builder.push(reading("p")).unwrap().is_none());
         assert!(builder.push(reading("p")).unwrap().is_none());

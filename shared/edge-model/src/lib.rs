@@ -16,6 +16,7 @@ mod event;
 mod finite;
 mod id;
 mod kind;
+mod packer;
 mod reading;
 mod schema;
 mod status;
