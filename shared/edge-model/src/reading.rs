@@ -107,7 +107,7 @@ impl Reading {
         self
     }
 
-    /// Replaces the quality. Lowering a value-less reading to good is refused: it stays as is.
+    /// Replaces the quality. A reading without a value cannot become good: it stays as is.
     #[must_use]
     pub fn with_quality(mut self, quality: Quality) -> Self {
         if self.value.is_some() || quality != Quality::Good {
