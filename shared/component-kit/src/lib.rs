@@ -70,6 +70,7 @@ pub mod lenient;
 pub mod logging;
 pub mod metrics;
 pub mod outlet;
+pub mod process_stats;
 pub mod settings;
 mod signals;
 mod supervisor;

@@ -9,6 +9,7 @@
 use anyhow::{Context, bail};
 use component_kit::backoff::Backoff;
 use component_kit::outlet::ChannelOutlet;
+use component_kit::process_stats::ProcessStats;
 use edge_model::{ComponentName, GatewayId};
 use modbus_adapter::config::{DeviceConfig, validate_device};
 use modbus_adapter::device::Device;
@@ -24,8 +25,6 @@ use tokio_util::sync::CancellationToken;
 const DEVICES: usize = 10;
 const POINTS_PER_DEVICE: usize = 100;
 const INTERVAL_MS: u64 = 1000;
-/// Linux `USER_HZ`: the unit of utime/stime in /proc.
-const CLOCK_TICKS_PER_SEC: f64 = 100.0;
 
 fn main() -> anyhow::Result<()> {
     let seconds: u64 = std::env::args()
@@ -105,31 +104,6 @@ fn start_sim() -> anyhow::Result<(Sim, u16)> {
     Ok((sim, port))
 }
 
-/// CPU seconds (user + system) of this process.
-fn cpu_seconds() -> anyhow::Result<f64> {
-    let stat = std::fs::read_to_string("/proc/self/stat")?;
-    let after_name = stat.rsplit(')').next().unwrap_or_default();
-    let fields: Vec<&str> = after_name.split_whitespace().collect();
-    // After the name: state is field 3 of the full line, utime 14, stime 15.
-    let utime: f64 = fields.get(11).context("utime")?.parse()?;
-    let stime: f64 = fields.get(12).context("stime")?.parse()?;
-    Ok((utime + stime) / CLOCK_TICKS_PER_SEC)
-}
-
-/// `VmRSS` and `VmHWM` of this process, in KiB.
-fn rss_kib() -> (u64, u64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
-}
-
 async fn run(seconds: u64) -> anyhow::Result<()> {
     let (_sim, port) = start_sim()?;
     let mut devices: Vec<Device> = Vec::new();
@@ -202,12 +176,13 @@ async fn run(seconds: u64) -> anyhow::Result<()> {
     });
     // Warm up: connections and the first cycle.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let (cpu0, wall0) = (cpu_seconds()?, Instant::now());
+    let (cpu0, wall0) = (ProcessStats::current()?.cpu_seconds, Instant::now());
     let published0 = published(&metrics);
     tokio::time::sleep(Duration::from_secs(seconds)).await;
-    let (cpu, wall) = (cpu_seconds()? - cpu0, wall0.elapsed().as_secs_f64());
+    let after = ProcessStats::current()?;
+    let (cpu, wall) = (after.cpu_seconds - cpu0, wall0.elapsed().as_secs_f64());
     let points_per_sec = (published(&metrics) - published0) as f64 / wall;
-    let (rss, peak) = rss_kib();
+    let (rss, peak) = (after.rss_kib, after.peak_rss_kib);
     shutdown.cancel();
     drop(queues);
     let (readings, good) = counter.await?;

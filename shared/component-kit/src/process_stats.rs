@@ -1,0 +1,81 @@
+//! CPU time and memory of a process from `/proc` (Linux), for benchmarks and the footprint
+//! metrics a gateway operator watches.
+
+use std::io;
+
+/// Linux `USER_HZ`: the unit of utime/stime in `/proc/<pid>/stat`.
+const CLOCK_TICKS_PER_SEC: f64 = 100.0;
+
+/// One reading of a process's counters.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ProcessStats {
+    /// User + system CPU seconds since the process started.
+    pub cpu_seconds: f64,
+    /// Resident set size now, KiB.
+    pub rss_kib: u64,
+    /// Peak resident set size, KiB.
+    pub peak_rss_kib: u64,
+}
+
+impl ProcessStats {
+    /// This process.
+    pub fn current() -> io::Result<Self> {
+        Self::read("self")
+    }
+
+    /// Process `pid`.
+    pub fn of(pid: u32) -> io::Result<Self> {
+        Self::read(&pid.to_string())
+    }
+
+    fn read(which: &str) -> io::Result<Self> {
+        let stat = std::fs::read_to_string(format!("/proc/{which}/stat"))?;
+        // The command name may hold spaces; the fields after its closing parenthesis don't.
+        let after_name = stat.rsplit(')').next().unwrap_or_default();
+        let fields: Vec<&str> = after_name.split_whitespace().collect();
+        let ticks = |i: usize| -> io::Result<f64> {
+            fields
+                .get(i)
+                .and_then(|f| f.parse::<f64>().ok())
+                .ok_or_else(|| io::Error::other(format!("/proc/{which}/stat: no field {i}")))
+        };
+        // After the name come state (field 3 of the line) ... utime (14) and stime (15).
+        let cpu_seconds = (ticks(11)? + ticks(12)?) / CLOCK_TICKS_PER_SEC;
+        let status = std::fs::read_to_string(format!("/proc/{which}/status"))?;
+        let kib = |name: &str| {
+            status
+                .lines()
+                .find(|l| l.starts_with(name))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0)
+        };
+        Ok(Self {
+            cpu_seconds,
+            rss_kib: kib("VmRSS:"),
+            peak_rss_kib: kib("VmHWM:"),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn this_process_has_memory_and_burns_cpu() {
+        let before = ProcessStats::current().expect("reads /proc/self");
+        assert!(before.rss_kib > 0 && before.peak_rss_kib >= before.rss_kib);
+        let start = std::time::Instant::now();
+        let mut x = 0u64;
+        while start.elapsed() < std::time::Duration::from_millis(300) {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+        }
+        std::hint::black_box(x);
+        let after = ProcessStats::of(std::process::id()).expect("reads /proc/<pid>");
+        assert!(
+            after.cpu_seconds > before.cpu_seconds,
+            "{before:?} → {after:?}"
+        );
+    }
+}
