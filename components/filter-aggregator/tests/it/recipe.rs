@@ -51,3 +51,23 @@ fn access_control_names_exactly_the_topics_used() {
         ]
     );
 }
+
+#[test]
+fn the_demo_deployments_rules_are_valid() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../deploy/local/factory-demo.json"
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    let demo: Json = serde_json::from_str(&text).unwrap();
+    let merge =
+        &demo["components"]["com.smartfactory.FilterAggregator"]["configurationUpdate"]["merge"];
+    let merge = match merge {
+        Json::String(s) => serde_json::from_str(s).unwrap(),
+        other => other.clone(),
+    };
+    let parsed: FilterAggregatorConfig = serde_json::from_value(merge).unwrap();
+    let validated = validate(parsed).unwrap();
+    assert!(validated.rejected.is_empty(), "{:?}", validated.rejected);
+    assert!(validated.rules.len() >= 5);
+}
