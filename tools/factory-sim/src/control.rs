@@ -22,6 +22,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 
 use crate::fault::{FaultKind, parse_duration, parse_severity};
+use crate::listen;
 use crate::plant::SharedPlant;
 
 /// Longest command line accepted, bytes.
@@ -142,40 +143,20 @@ pub fn execute(plant: &SharedPlant, cmd: Command) -> String {
 
 /// Binds the control port, naming the address when it is taken.
 pub async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
-    TcpListener::bind(addr).await.map_err(|e| match e.kind() {
-        io::ErrorKind::AddrInUse => anyhow::anyhow!(
-            "control port {addr} is already in use; pick another with --control-port"
-        ),
-        _ => anyhow::anyhow!("cannot listen for control commands on {addr}: {e}"),
-    })
+    listen::bind(addr, "control", "--control-port").await
 }
 
 /// Accepts control connections until `cancel`.
 pub async fn serve(listener: TcpListener, plant: SharedPlant, cancel: CancellationToken) {
-    loop {
-        let accepted = tokio::select! {
-            () = cancel.cancelled() => return,
-            a = listener.accept() => a,
-        };
-        match accepted {
-            Ok((stream, _)) => {
-                let plant = plant.clone();
-                let cancel = cancel.clone();
-                tokio::spawn(async move {
-                    tokio::select! {
-                        () = cancel.cancelled() => {}
-                        r = session(stream, plant) => if let Err(e) = r {
-                            eprintln!("factory-sim: control connection: {e}");
-                        }
-                    }
-                });
-            }
-            Err(e) => {
-                eprintln!("factory-sim: control accept failed: {e}");
-                tokio::time::sleep(Duration::from_millis(100)).await;
+    listen::accept_until(listener, cancel, "factory-sim control", move |stream| {
+        let plant = plant.clone();
+        async move {
+            if let Err(e) = session(stream, plant).await {
+                eprintln!("factory-sim: control connection: {e}");
             }
         }
-    }
+    })
+    .await;
 }
 
 async fn session(stream: TcpStream, plant: SharedPlant) -> io::Result<()> {

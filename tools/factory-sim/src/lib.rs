@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod control;
 pub mod fault;
+pub mod listen;
 pub mod modbus;
 pub mod model;
 pub mod mqtt;

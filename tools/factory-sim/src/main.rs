@@ -8,7 +8,7 @@ use clap::Parser;
 use factory_sim::cli::{Args, Cmd};
 use factory_sim::model::PumpLine;
 use factory_sim::plant::SharedPlant;
-use factory_sim::{control, modbus, mqtt, registers};
+use factory_sim::{control, listen, modbus, mqtt, registers};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -114,7 +114,11 @@ async fn run(args: Args) -> anyhow::Result<()> {
     );
     println!("factory-sim: {mqtt_note}");
 
-    wait_for_stop(args.seconds, &cancel).await;
+    // An internal failure (the Modbus server stopping) cancels too.
+    tokio::select! {
+        () = listen::stop_requested(args.seconds) => {}
+        () = cancel.cancelled() => {}
+    }
     cancel.cancel();
     tasks.close();
     tasks.wait().await;
@@ -127,29 +131,4 @@ async fn run(args: Args) -> anyhow::Result<()> {
         plant.lock().modbus_requests()
     );
     Ok(())
-}
-
-/// Returns on Ctrl-C, SIGTERM, the time limit, or an internal failure that cancelled.
-async fn wait_for_stop(seconds: u64, cancel: &CancellationToken) {
-    let limit = async {
-        if seconds > 0 {
-            tokio::time::sleep(Duration::from_secs(seconds)).await;
-        } else {
-            std::future::pending::<()>().await;
-        }
-    };
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = term => {}
-        () = limit => {}
-        () = cancel.cancelled() => {}
-    }
 }

@@ -97,13 +97,7 @@ impl Service for PlcService {
 
 /// Binds the Modbus listener, naming the address when it is taken.
 pub async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
-    TcpListener::bind(addr).await.map_err(|e| match e.kind() {
-        io::ErrorKind::AddrInUse => anyhow::anyhow!(
-            "Modbus port {addr} is already in use (another simulator or PLC?); \
-             pick another with --modbus-port"
-        ),
-        _ => anyhow::anyhow!("cannot listen for Modbus on {addr}: {e}"),
-    })
+    crate::listen::bind(addr, "Modbus", "--modbus-port").await
 }
 
 /// Serves Modbus TCP on `listener` until `cancel`.

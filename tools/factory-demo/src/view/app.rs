@@ -20,7 +20,13 @@ pub async fn run(args: ViewArgs) -> anyhow::Result<()> {
         std::fs::write(path, &url).with_context(|| format!("cannot write {}", path.display()))?;
     }
     let cancel = CancellationToken::new();
-    let stop = tokio::spawn(wait_for_stop(args.seconds, cancel.clone()));
+    let stop = tokio::spawn({
+        let (seconds, cancel) = (args.seconds, cancel.clone());
+        async move {
+            factory_sim::listen::stop_requested(seconds).await;
+            cancel.cancel();
+        }
+    });
     let shared = Shared::default();
     let tasks = TaskTracker::new();
     tasks.spawn(web::serve(listener, shared.clone(), cancel.clone()));
@@ -99,28 +105,4 @@ async fn draw_until_cancelled(
             );
         }
     }
-}
-
-async fn wait_for_stop(seconds: u64, cancel: CancellationToken) {
-    let limit = async {
-        if seconds > 0 {
-            tokio::time::sleep(Duration::from_secs(seconds)).await;
-        } else {
-            std::future::pending::<()>().await;
-        }
-    };
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = term => {}
-        () = limit => {}
-    }
-    cancel.cancel();
 }

@@ -10,6 +10,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 
+use factory_sim::listen;
+
 use super::feed::Shared;
 use super::state::PIPELINE;
 
@@ -19,12 +21,7 @@ const MAX_HEAD: usize = 8192;
 
 /// Binds the web port, naming it when it is taken.
 pub async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
-    TcpListener::bind(addr).await.map_err(|e| match e.kind() {
-        io::ErrorKind::AddrInUse => anyhow::anyhow!(
-            "web view port {addr} is already in use; pick another with --web-port (scripts/demo.sh --web-port N)"
-        ),
-        _ => anyhow::anyhow!("cannot listen for the web view on {addr}: {e}"),
-    })
+    listen::bind(addr, "web view", "--web-port").await
 }
 
 /// The JSON the page polls.
@@ -40,27 +37,15 @@ pub fn api_state(shared: &Shared) -> Value {
     v
 }
 
-/// Serves until `cancel`.
+/// Serves until `cancel`; each request gets at most 5 s.
 pub async fn serve(listener: TcpListener, shared: Shared, cancel: CancellationToken) {
-    loop {
-        let accepted = tokio::select! {
-            () = cancel.cancelled() => return,
-            a = listener.accept() => a,
-        };
-        match accepted {
-            Ok((stream, _)) => {
-                let shared = shared.clone();
-                tokio::spawn(async move {
-                    let _ = tokio::time::timeout(Duration::from_secs(5), respond(stream, &shared))
-                        .await;
-                });
-            }
-            Err(e) => {
-                eprintln!("factory-demo: web accept failed: {e}");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
+    listen::accept_until(listener, cancel, "factory-demo web view", move |stream| {
+        let shared = shared.clone();
+        async move {
+            let _ = tokio::time::timeout(Duration::from_secs(5), respond(stream, &shared)).await;
         }
-    }
+    })
+    .await;
 }
 
 async fn respond(mut stream: TcpStream, shared: &Shared) -> io::Result<()> {

@@ -23,7 +23,7 @@ fn data_reaches_every_deployed_stage_and_the_fault_raises_an_alarm() {
     let child = demo::start(
         &run,
         Ports::free(),
-        55,
+        RUN_S,
         &[
             "--fault",
             &fault,
