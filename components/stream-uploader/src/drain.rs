@@ -6,10 +6,10 @@
 use crate::bandwidth::Bandwidth;
 use crate::deadletter::DeadLetters;
 use crate::export::{Exporter, Outcome};
+use crate::retry::Backoff;
 use crate::store::{StoreHandle, StoredRecord};
 use crate::telemetry::{DropReason, ExportMetrics};
 use crate::validate::Export;
-use crate::retry::Backoff;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -81,8 +81,14 @@ pub async fn run<E: Exporter>(
         }
         let (fresh, stale) = split_stale(&export, batch);
         if !stale.is_empty() {
-            dead_letter(&export, &env, &stale, "stale: older than staleCutoffMs", DropReason::Stale)
-                .await;
+            dead_letter(
+                &export,
+                &env,
+                &stale,
+                "stale: older than staleCutoffMs",
+                DropReason::Stale,
+            )
+            .await;
         }
         if fresh.is_empty() {
             continue;
@@ -195,16 +201,24 @@ fn first_unsettled(batch: &[StoredRecord], outcomes: &[Outcome]) -> Option<i64> 
 /// How much longer to wait for a batch that is neither full nor old enough; `None`: send now.
 fn fill_wait(export: &Export, batch: &[StoredRecord]) -> Option<Duration> {
     let bytes: u64 = batch.iter().map(StoredRecord::size).sum();
-    if batch.len() >= export.batch.max_records || bytes >= export.batch.max_bytes * 9 / 10 {
+    let nearly_full = export.batch.max_bytes - export.batch.max_bytes / 10;
+    if batch.len() >= export.batch.max_records || bytes >= nearly_full {
         return None;
     }
     let oldest = batch.iter().map(|r| r.created_ms).min()?;
     let age = Duration::from_millis((edge_model::time::now_ms() as i64 - oldest).max(0) as u64);
-    export.batch.interval.checked_sub(age).filter(|d| !d.is_zero())
+    export
+        .batch
+        .interval
+        .checked_sub(age)
+        .filter(|d| !d.is_zero())
 }
 
 /// Splits off records older than the stale cutoff.
-fn split_stale(export: &Export, batch: Vec<StoredRecord>) -> (Vec<StoredRecord>, Vec<StoredRecord>) {
+fn split_stale(
+    export: &Export,
+    batch: Vec<StoredRecord>,
+) -> (Vec<StoredRecord>, Vec<StoredRecord>) {
     let Some(cutoff) = export.stale_cutoff else {
         return (batch, Vec::new());
     };

@@ -95,8 +95,7 @@ impl Component for StreamUploaderComponent {
         };
         let appending = tokio::spawn(ingest::append_loop(appender, rx));
         let subscriptions =
-            ingest::subscribe_routes(ctx.ipc().clone(), router, tx, shutdown.child_token())
-                .await?;
+            ingest::subscribe_routes(ctx.ipc().clone(), router, tx, shutdown.child_token()).await?;
         ctx.tracker().spawn(housekeeping::run(
             store.clone(),
             metrics,
@@ -155,8 +154,12 @@ async fn open_store(
             )
             .inc();
     }
-    tracing::info!(backlog = report.backlog_records, open_ms = started.elapsed().as_millis() as u64,
-        store_id = store.store_id(), "Queue opened.");
+    tracing::info!(
+        backlog = report.backlog_records,
+        open_ms = started.elapsed().as_millis() as u64,
+        store_id = store.store_id(),
+        "Queue opened."
+    );
     Ok(store::spawn(store)?)
 }
 

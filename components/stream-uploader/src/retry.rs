@@ -57,8 +57,14 @@ mod tests {
         let d: Vec<Duration> = (0..6).map(|_| b.next_delay(false)).collect();
         let bounds = [100, 200, 400, 800, 1000, 1000];
         for (delay, ceiling) in d.iter().zip(bounds) {
-            assert!(*delay <= Duration::from_millis(ceiling), "{delay:?} > {ceiling}");
-            assert!(*delay >= Duration::from_millis(ceiling / 2), "{delay:?} < {ceiling}/2");
+            assert!(
+                *delay <= Duration::from_millis(ceiling),
+                "{delay:?} > {ceiling}"
+            );
+            assert!(
+                *delay >= Duration::from_millis(ceiling / 2),
+                "{delay:?} < {ceiling}/2"
+            );
         }
         b.reset();
         assert!(b.next_delay(false) <= Duration::from_millis(100));

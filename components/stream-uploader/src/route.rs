@@ -67,7 +67,10 @@ mod tests {
             route("a", "factory/agg/+", &["iot", "kinesis"]),
             route("b", "factory/#", &["kinesis", "s3"]),
         ]);
-        assert_eq!(r.exports_for("factory/agg/plc1"), vec!["iot", "kinesis", "s3"]);
+        assert_eq!(
+            r.exports_for("factory/agg/plc1"),
+            vec!["iot", "kinesis", "s3"]
+        );
         assert_eq!(r.exports_for("factory/raw/plc1"), vec!["kinesis", "s3"]);
         assert!(r.exports_for("other/x").is_empty());
         assert!(r.owns("a", "factory/agg/plc1"));

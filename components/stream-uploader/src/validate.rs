@@ -172,7 +172,10 @@ pub fn validate(config: StreamUploaderConfig) -> Result<StreamUploader, ConfigEr
         return Err(ConfigError::new("maxAppendBatch", "must be at least 1"));
     }
     if config.housekeeping_interval_ms < Duration::from_millis(100) {
-        return Err(ConfigError::new("housekeepingIntervalMs", "must be at least 100"));
+        return Err(ConfigError::new(
+            "housekeepingIntervalMs",
+            "must be at least 100",
+        ));
     }
     let mut exports = Vec::new();
     for (id, export) in &config.exports {
@@ -198,7 +201,10 @@ pub fn validate(config: StreamUploaderConfig) -> Result<StreamUploader, ConfigEr
             targets.push(export.clone());
         }
         if targets.is_empty() {
-            return Err(ConfigError::new(format!("{key}.exports"), "names no export"));
+            return Err(ConfigError::new(
+                format!("{key}.exports"),
+                "names no export",
+            ));
         }
         routes.push(Route {
             id: id.clone(),
@@ -307,7 +313,8 @@ fn export_of(id: &str, c: &ExportConfig) -> Result<Export, ConfigError> {
                 let status_topic = match non_empty(&c.status_topic) {
                     None => None,
                     Some(t) => Some(
-                        Topic::new(t).map_err(|e| ConfigError::new("statusTopic", e.to_string()))?,
+                        Topic::new(t)
+                            .map_err(|e| ConfigError::new("statusTopic", e.to_string()))?,
                     ),
                 };
                 let d = Destination::S3 {
@@ -332,7 +339,15 @@ fn export_of(id: &str, c: &ExportConfig) -> Result<Export, ConfigError> {
                     alias_template: c.property_alias_template.clone(),
                     aws: aws.clone(),
                 };
-                (d, SITEWISE_MAX_ENTRIES, 100, 1 << 20, 4 << 20, 1000, 1 << 20)
+                (
+                    d,
+                    SITEWISE_MAX_ENTRIES,
+                    100,
+                    1 << 20,
+                    4 << 20,
+                    1000,
+                    1 << 20,
+                )
             }
             other => {
                 return Err(ConfigError::new(

@@ -64,6 +64,9 @@ mod tests {
     fn a_prefixed_ip_literal_resolves_to_the_ip() {
         assert_eq!(prefixed_ip("data.127.0.0.1"), Some([127, 0, 0, 1].into()));
         assert_eq!(prefixed_ip("127.0.0.1"), Some([127, 0, 0, 1].into()));
-        assert_eq!(prefixed_ip("data.iotsitewise.eu-west-1.amazonaws.com"), None);
+        assert_eq!(
+            prefixed_ip("data.iotsitewise.eu-west-1.amazonaws.com"),
+            None
+        );
     }
 }

@@ -97,7 +97,11 @@ impl Exporter for IotCoreExporter {
             ));
         }
         for (topic, body, idx) in messages {
-            if let Err(e) = self.ipc.publish_to_iot_core(&topic, Qos::AtLeastOnce, body).await {
+            if let Err(e) = self
+                .ipc
+                .publish_to_iot_core(&topic, Qos::AtLeastOnce, body)
+                .await
+            {
                 let outcome = Outcome::Retry(format!("PublishToIoTCore on {topic}: {e}"));
                 for i in idx {
                     outcomes[i] = outcome.clone();
@@ -115,7 +119,12 @@ mod tests {
     #[test]
     fn the_template_takes_thing_topic_and_device() {
         assert_eq!(
-            render_topic("dt/{thingName}/{export}/{device}/{topic}", "gw1", "iot", "factory/agg/plc1"),
+            render_topic(
+                "dt/{thingName}/{export}/{device}/{topic}",
+                "gw1",
+                "iot",
+                "factory/agg/plc1"
+            ),
             "dt/gw1/iot/plc1/factory/agg/plc1"
         );
     }
@@ -132,9 +141,14 @@ mod tests {
         ];
         let (messages, too_large) = pack(items, 100);
         assert_eq!(too_large, vec![4]);
-        let shape: Vec<(&str, Vec<usize>)> =
-            messages.iter().map(|(t, _, i)| (t.as_str(), i.clone())).collect();
-        assert_eq!(shape, vec![("a", vec![0, 2]), ("b", vec![1]), ("a", vec![3])]);
+        let shape: Vec<(&str, Vec<usize>)> = messages
+            .iter()
+            .map(|(t, _, i)| (t.as_str(), i.clone()))
+            .collect();
+        assert_eq!(
+            shape,
+            vec![("a", vec![0, 2]), ("b", vec![1]), ("a", vec![3])]
+        );
         assert!(messages.iter().all(|(_, body, _)| body.len() <= 100));
         assert!(messages[0].1.starts_with(b"{\"records\":[xx"));
         assert!(messages[0].1.ends_with(b"x]}"));

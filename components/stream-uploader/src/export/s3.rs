@@ -106,7 +106,12 @@ impl S3Exporter {
         result
     }
 
-    async fn upload_parts(&self, key: &str, upload_id: &str, body: &[u8]) -> Result<usize, Outcome> {
+    async fn upload_parts(
+        &self,
+        key: &str,
+        upload_id: &str,
+        body: &[u8],
+    ) -> Result<usize, Outcome> {
         let mut parts = Vec::new();
         for (n, chunk) in body.chunks(self.target.part_bytes as usize).enumerate() {
             let number = n as i32 + 1;
@@ -134,14 +139,25 @@ impl S3Exporter {
             .bucket(&self.target.bucket)
             .key(key)
             .upload_id(upload_id)
-            .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build())
+            .multipart_upload(
+                CompletedMultipartUpload::builder()
+                    .set_parts(Some(parts))
+                    .build(),
+            )
             .send()
             .await
             .map_err(|e| classify::call_failed("S3 CompleteMultipartUpload", &e))?;
         Ok(count)
     }
 
-    fn report(&self, key: &str, batch: &[StoredRecord], bytes: usize, parts: usize, error: Option<&str>) {
+    fn report(
+        &self,
+        key: &str,
+        batch: &[StoredRecord],
+        bytes: usize,
+        parts: usize,
+        error: Option<&str>,
+    ) {
         let Some(sink) = &self.status else { return };
         sink(serde_json::json!({
             "export": "s3",
@@ -264,10 +280,17 @@ mod tests {
         let batch = [rec(1, 1), rec(2, 2)];
         let body = file_body("s", &batch, true).unwrap();
         let mut text = String::new();
-        flate2::read::GzDecoder::new(&body[..]).read_to_string(&mut text).unwrap();
+        flate2::read::GzDecoder::new(&body[..])
+            .read_to_string(&mut text)
+            .unwrap();
         let ids: Vec<String> = text
             .lines()
-            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["recordId"].as_str().unwrap().to_owned())
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).unwrap()["recordId"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
             .collect();
         assert_eq!(ids, vec!["s-1", "s-2"]);
     }

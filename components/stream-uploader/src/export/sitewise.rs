@@ -54,7 +54,9 @@ pub fn entry_of(
         edge_model::Value::Text(s) => Variant::builder().string_value(s.clone()),
     }
     .build();
-    let ms = reading.device_time_ms().unwrap_or(reading.gateway_time_ms());
+    let ms = reading
+        .device_time_ms()
+        .unwrap_or(reading.gateway_time_ms());
     let built = (|| {
         let time = TimeInNanos::builder()
             .time_in_seconds(ms.div_euclid(1000))
@@ -139,7 +141,9 @@ impl Exporter for SiteWiseExporter {
                 }
             };
             for failed in output.error_entries() {
-                let Some((i, _)) = chunk.iter().find(|(_, e)| e.entry_id() == failed.entry_id())
+                let Some((i, _)) = chunk
+                    .iter()
+                    .find(|(_, e)| e.entry_id() == failed.entry_id())
                 else {
                     continue;
                 };
@@ -182,7 +186,10 @@ mod tests {
         let value = &entry.property_values()[0];
         assert_eq!(value.value().and_then(|v| v.double_value()), Some(21.5));
         let t = value.timestamp().unwrap();
-        assert_eq!((t.time_in_seconds(), t.offset_in_nanos()), (1_700_000_000, Some(123_000_000)));
+        assert_eq!(
+            (t.time_in_seconds(), t.offset_in_nanos()),
+            (1_700_000_000, Some(123_000_000))
+        );
         assert_eq!(value.quality(), Some(&Quality::Good));
     }
 

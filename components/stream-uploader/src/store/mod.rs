@@ -113,6 +113,12 @@ struct ExportState {
     totals: Totals,
 }
 
+/// Space kept free next to the queue file: on a full disk even a delete needs room (for the
+/// WAL), so acknowledged records could otherwise never leave and the queue would be stuck.
+const BALLAST_BYTES: usize = 1024 * 1024;
+/// Records per transaction when deleting on a full disk (each needs WAL room).
+const FULL_DISK_ACK_CHUNK: usize = 100;
+
 /// The queue (synchronous; owned by one thread).
 #[derive(Debug)]
 pub struct Store {
@@ -120,6 +126,7 @@ pub struct Store {
     path: PathBuf,
     store_id: String,
     exports: HashMap<String, ExportState>,
+    ballast_in_place: bool,
 }
 
 impl Store {
@@ -127,6 +134,21 @@ impl Store {
     /// is moved aside (`<name>.corrupt-<ms>`) and a fresh queue is created: the component
     /// keeps running rather than crash-looping on it.
     pub fn open(
+        path: &Path,
+        exports: &[(String, QueuePolicy)],
+        now_ms: i64,
+    ) -> Result<(Self, OpenReport), StoreError> {
+        match Self::open_once(path, exports, now_ms) {
+            // Opening writes (WAL, export table): on a full disk, the ballast makes room.
+            Err(StoreError::DiskFull(_)) => {
+                let _gone = std::fs::remove_file(ballast_path(path));
+                Self::open_once(path, exports, now_ms)
+            }
+            other => other,
+        }
+    }
+
+    fn open_once(
         path: &Path,
         exports: &[(String, QueuePolicy)],
         now_ms: i64,
@@ -153,8 +175,10 @@ impl Store {
             path: path.to_owned(),
             store_id,
             exports: HashMap::new(),
+            ballast_in_place: false,
         };
         store.configure(exports)?;
+        store.restore_ballast();
         report.backlog_records = store.exports.values().map(|e| e.totals.records).sum();
         Ok((store, report))
     }
@@ -232,11 +256,25 @@ impl Store {
         let _busy_or_full = self.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);");
         let freed = match self.free_for_disk_full(records) {
             Ok(freed) => freed,
+            // Deleting needs WAL room too: give up the ballast and try once more.
+            Err(StoreError::DiskFull(_)) if self.ballast_in_place => {
+                self.release_ballast();
+                match self.free_for_disk_full(records) {
+                    Ok(freed) => freed,
+                    Err(StoreError::DiskFull(_)) => HashMap::new(),
+                    Err(e) => return Err(e),
+                }
+            }
             Err(StoreError::DiskFull(_)) => HashMap::new(),
             Err(e) => return Err(e),
         };
         match self.append_once(records) {
             Ok(mut report) => {
+                if !self.ballast_in_place {
+                    // Hand free pages back to the file system, then take the ballast again.
+                    let _full = self.conn.execute_batch("PRAGMA incremental_vacuum(512);");
+                    self.restore_ballast();
+                }
                 for (export, n) in freed {
                     *report.overwritten.entry(export).or_default() += n;
                 }
@@ -302,8 +340,8 @@ impl Store {
                             let need_records = (t.records + 1).saturating_sub(policy.max_records);
                             let (n, bytes) =
                                 delete_oldest(&tx, export.id, need_bytes, need_records)?;
-                            t.records -= n;
-                            t.bytes -= bytes;
+                            t.records = t.records.saturating_sub(n);
+                            t.bytes = t.bytes.saturating_sub(bytes);
                             *report.overwritten.entry(record.export.clone()).or_default() += n;
                         }
                     }
@@ -319,7 +357,9 @@ impl Store {
                 ])?;
                 t.records += 1;
                 t.bytes += size;
-                report.results.push(Appended::Stored(tx.last_insert_rowid()));
+                report
+                    .results
+                    .push(Appended::Stored(tx.last_insert_rowid()));
             }
         }
         tx.commit()?;
@@ -341,12 +381,12 @@ impl Store {
         for r in records {
             *wanted.entry(r.export.as_str()).or_default() += record_size(&r.topic, &r.payload);
         }
-        let mut freed = HashMap::new();
+        let mut removed = Vec::new();
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         for (name, bytes) in wanted {
-            let Some(e) = self.exports.get_mut(name) else {
+            let Some(e) = self.exports.get(name) else {
                 continue;
             };
             if e.policy.on_full != FullPolicy::OverwriteOldestData {
@@ -354,11 +394,21 @@ impl Store {
             }
             // Twice the batch: SQLite needs free pages for the new rows and for its journal.
             let (n, b) = delete_oldest(&tx, e.id, bytes.saturating_mul(2), 0)?;
-            e.totals.records -= n;
-            e.totals.bytes -= b;
-            freed.insert(name.to_owned(), n);
+            removed.push((
+                name.to_owned(),
+                Totals {
+                    records: n,
+                    bytes: b,
+                },
+            ));
         }
+        // Totals change only once the deletes are durable.
         tx.commit()?;
+        let mut freed = HashMap::new();
+        for (name, t) in removed {
+            self.subtract(&name, t);
+            freed.insert(name, t.records);
+        }
         Ok(freed)
     }
 
@@ -452,8 +502,57 @@ impl Store {
     }
 
     /// Deletes the records the export acknowledged (one transaction). Sequence numbers that
-    /// are already gone (overwritten, expired) are ignored. Returns how many were deleted.
+    /// are already gone (overwritten, expired) are ignored. Returns how many were deleted. On a
+    /// full disk the ballast file is given up to make room for the delete.
     pub fn ack(&mut self, export: &str, seqs: &[i64]) -> Result<u64, StoreError> {
+        match self.ack_once(export, seqs) {
+            Err(StoreError::DiskFull(_)) if self.ballast_in_place => {
+                self.release_ballast();
+                let mut n = 0;
+                for chunk in seqs.chunks(FULL_DISK_ACK_CHUNK) {
+                    n += self.ack_once(export, chunk)?;
+                    let _busy = self.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);");
+                }
+                Ok(n)
+            }
+            Ok(n) => {
+                if !self.ballast_in_place {
+                    self.restore_ballast();
+                }
+                Ok(n)
+            }
+            other => other,
+        }
+    }
+
+    fn ballast_path(&self) -> PathBuf {
+        ballast_path(&self.path)
+    }
+
+    fn release_ballast(&mut self) {
+        let _gone = std::fs::remove_file(self.ballast_path());
+        self.ballast_in_place = false;
+        let _busy_or_full = self.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);");
+    }
+
+    /// Puts the ballast back when there is room (a partial file is removed again).
+    fn restore_ballast(&mut self) {
+        let path = self.ballast_path();
+        if std::fs::metadata(&path).is_ok_and(|m| m.len() == BALLAST_BYTES as u64) {
+            self.ballast_in_place = true;
+            return;
+        }
+        let written = std::fs::File::create(&path).and_then(|mut f| {
+            std::io::Write::write_all(&mut f, &vec![0u8; BALLAST_BYTES])?;
+            f.sync_all()
+        });
+        self.ballast_in_place = written.is_ok();
+        if written.is_err() {
+            let _gone = std::fs::remove_file(&path);
+        }
+    }
+
+    fn ack_once(&mut self, export: &str, seqs: &[i64]) -> Result<u64, StoreError> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -533,8 +632,9 @@ impl Store {
     pub fn quarantined_total(&self) -> Result<u64, StoreError> {
         Ok(self
             .conn
-            .query_row("SELECT count(*) FROM quarantine", [], |r| r.get::<_, i64>(0))?
-            as u64)
+            .query_row("SELECT count(*) FROM quarantine", [], |r| {
+                r.get::<_, i64>(0)
+            })? as u64)
     }
 
     /// Returns free pages to the file system once the queue is empty (the file otherwise stays
@@ -577,7 +677,9 @@ fn delete_oldest(
     let (mut n, mut b) = (0u64, 0u64);
     while b < bytes || n < records {
         let rows = pick
-            .query_map(params![id], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?
+            .query_map(params![id], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+            })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         if rows.is_empty() {
             break;
@@ -596,6 +698,13 @@ fn delete_oldest(
         }
     }
     Ok((n, b))
+}
+
+/// `<queue file>.ballast`.
+fn ballast_path(db: &Path) -> PathBuf {
+    let mut p = db.as_os_str().to_owned();
+    p.push(".ballast");
+    PathBuf::from(p)
 }
 
 /// Reads the store id, creating it on first open.

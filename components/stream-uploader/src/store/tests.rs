@@ -27,7 +27,9 @@ fn open(dir: &Path, exports: &[(&str, QueuePolicy)]) -> Store {
         .iter()
         .map(|(n, p)| ((*n).to_owned(), p.clone()))
         .collect();
-    Store::open(&dir.join("queue.db"), &exports, 1_000).unwrap().0
+    Store::open(&dir.join("queue.db"), &exports, 1_000)
+        .unwrap()
+        .0
 }
 
 fn payload_numbers(records: &[StoredRecord]) -> Vec<u32> {
@@ -47,8 +49,15 @@ fn appended_records_survive_reopen_until_acked() {
     let mut store = open(dir.path(), &[("k", p.clone())]);
     let batch: Vec<_> = (0..10).map(|n| rec("k", n, 5)).collect();
     let report = store.append(&batch).unwrap();
-    assert!(report.results.iter().all(|r| matches!(r, Appended::Stored(_))));
-    let peeked = store.peek("k", DrainOrder::OldestFirst, 4, u64::MAX).unwrap();
+    assert!(
+        report
+            .results
+            .iter()
+            .all(|r| matches!(r, Appended::Stored(_)))
+    );
+    let peeked = store
+        .peek("k", DrainOrder::OldestFirst, 4, u64::MAX)
+        .unwrap();
     assert_eq!(payload_numbers(&peeked.records), vec![0, 1, 2, 3]);
     let seqs: Vec<i64> = peeked.records.iter().map(|r| r.seq).collect();
     drop(store);
@@ -56,8 +65,13 @@ fn appended_records_survive_reopen_until_acked() {
     // Not acked yet: a restart hands the same records out again.
     let mut store = open(dir.path(), &[("k", p.clone())]);
     assert_eq!(store.depth("k").unwrap().records, 10);
-    let again = store.peek("k", DrainOrder::OldestFirst, 4, u64::MAX).unwrap();
-    assert_eq!(again.records.iter().map(|r| r.seq).collect::<Vec<_>>(), seqs);
+    let again = store
+        .peek("k", DrainOrder::OldestFirst, 4, u64::MAX)
+        .unwrap();
+    assert_eq!(
+        again.records.iter().map(|r| r.seq).collect::<Vec<_>>(),
+        seqs
+    );
     assert_eq!(store.ack("k", &seqs).unwrap(), 4);
     drop(store);
 
@@ -65,7 +79,9 @@ fn appended_records_survive_reopen_until_acked() {
     let depth = store.depth("k").unwrap();
     assert_eq!(depth.records, 6);
     assert_eq!(depth.oldest_created_ms, Some(5));
-    let rest = store.peek("k", DrainOrder::OldestFirst, 100, u64::MAX).unwrap();
+    let rest = store
+        .peek("k", DrainOrder::OldestFirst, 100, u64::MAX)
+        .unwrap();
     assert_eq!(payload_numbers(&rest.records), vec![4, 5, 6, 7, 8, 9]);
 }
 
@@ -75,13 +91,22 @@ fn exports_have_separate_queues() {
     let p = QueuePolicy::default();
     let mut store = open(dir.path(), &[("a", p.clone()), ("b", p)]);
     store
-        .append(&[rec("a", 1, 1), rec("b", 2, 1), rec("a", 3, 1), rec("nope", 4, 1)])
+        .append(&[
+            rec("a", 1, 1),
+            rec("b", 2, 1),
+            rec("a", 3, 1),
+            rec("nope", 4, 1),
+        ])
         .map(|r| {
             assert_eq!(r.results[3], Appended::UnknownExport);
         })
         .unwrap();
-    let a = store.peek("a", DrainOrder::OldestFirst, 10, u64::MAX).unwrap();
-    let b = store.peek("b", DrainOrder::OldestFirst, 10, u64::MAX).unwrap();
+    let a = store
+        .peek("a", DrainOrder::OldestFirst, 10, u64::MAX)
+        .unwrap();
+    let b = store
+        .peek("b", DrainOrder::OldestFirst, 10, u64::MAX)
+        .unwrap();
     assert_eq!(payload_numbers(&a.records), vec![1, 3]);
     assert_eq!(payload_numbers(&b.records), vec![2]);
     store.ack("a", &[a.records[0].seq]).unwrap();
@@ -94,7 +119,9 @@ fn newest_first_drains_from_the_end() {
     let mut store = open(dir.path(), &[("k", QueuePolicy::default())]);
     let batch: Vec<_> = (0..5).map(|n| rec("k", n, 1)).collect();
     store.append(&batch).unwrap();
-    let peeked = store.peek("k", DrainOrder::NewestFirst, 3, u64::MAX).unwrap();
+    let peeked = store
+        .peek("k", DrainOrder::NewestFirst, 3, u64::MAX)
+        .unwrap();
     assert_eq!(payload_numbers(&peeked.records), vec![4, 3, 2]);
 }
 
@@ -105,7 +132,9 @@ fn peek_stops_at_the_byte_limit_but_returns_at_least_one_record() {
     let batch: Vec<_> = (0..5).map(|n| rec("k", n, 1)).collect();
     store.append(&batch).unwrap();
     let one = record_size("factory/raw/plc1", b"{\"n\":0}");
-    let peeked = store.peek("k", DrainOrder::OldestFirst, 10, one * 2).unwrap();
+    let peeked = store
+        .peek("k", DrainOrder::OldestFirst, 10, one * 2)
+        .unwrap();
     assert_eq!(peeked.records.len(), 2);
     let tiny = store.peek("k", DrainOrder::OldestFirst, 10, 1).unwrap();
     assert_eq!(tiny.records.len(), 1);
@@ -114,11 +143,19 @@ fn peek_stops_at_the_byte_limit_but_returns_at_least_one_record() {
 #[test]
 fn reject_new_data_refuses_records_beyond_the_cap() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = open(dir.path(), &[("k", policy(u64::MAX, 3, FullPolicy::RejectNewData))]);
+    let mut store = open(
+        dir.path(),
+        &[("k", policy(u64::MAX, 3, FullPolicy::RejectNewData))],
+    );
     let batch: Vec<_> = (0..5).map(|n| rec("k", n, 1)).collect();
     let report = store.append(&batch).unwrap();
-    assert_eq!(&report.results[3..], &[Appended::QueueFull, Appended::QueueFull]);
-    let all = store.peek("k", DrainOrder::OldestFirst, 10, u64::MAX).unwrap();
+    assert_eq!(
+        &report.results[3..],
+        &[Appended::QueueFull, Appended::QueueFull]
+    );
+    let all = store
+        .peek("k", DrainOrder::OldestFirst, 10, u64::MAX)
+        .unwrap();
     assert_eq!(payload_numbers(&all.records), vec![0, 1, 2]);
 }
 
@@ -128,13 +165,23 @@ fn overwrite_oldest_keeps_the_newest_records_within_the_byte_cap() {
     let one = record_size("factory/raw/plc1", b"{\"n\":0}");
     let mut store = open(
         dir.path(),
-        &[("k", policy(one * 3, u64::MAX, FullPolicy::OverwriteOldestData))],
+        &[(
+            "k",
+            policy(one * 3, u64::MAX, FullPolicy::OverwriteOldestData),
+        )],
     );
     let batch: Vec<_> = (0..7).map(|n| rec("k", n, 1)).collect();
     let report = store.append(&batch).unwrap();
-    assert!(report.results.iter().all(|r| matches!(r, Appended::Stored(_))));
+    assert!(
+        report
+            .results
+            .iter()
+            .all(|r| matches!(r, Appended::Stored(_)))
+    );
     assert_eq!(report.overwritten.get("k"), Some(&4));
-    let all = store.peek("k", DrainOrder::OldestFirst, 10, u64::MAX).unwrap();
+    let all = store
+        .peek("k", DrainOrder::OldestFirst, 10, u64::MAX)
+        .unwrap();
     assert_eq!(payload_numbers(&all.records), vec![4, 5, 6]);
     assert_eq!(store.depth("k").unwrap().bytes, one * 3);
 }
@@ -142,7 +189,10 @@ fn overwrite_oldest_keeps_the_newest_records_within_the_byte_cap() {
 #[test]
 fn a_record_larger_than_the_cap_is_refused_even_when_overwriting() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = open(dir.path(), &[("k", policy(10, u64::MAX, FullPolicy::OverwriteOldestData))]);
+    let mut store = open(
+        dir.path(),
+        &[("k", policy(10, u64::MAX, FullPolicy::OverwriteOldestData))],
+    );
     let report = store.append(&[rec("k", 1, 1)]).unwrap();
     assert_eq!(report.results, vec![Appended::TooLarge]);
 }
@@ -154,11 +204,17 @@ fn ttl_expires_old_records_only() {
     p.ttl = Some(Duration::from_secs(60));
     let mut store = open(dir.path(), &[("k", p), ("forever", QueuePolicy::default())]);
     store
-        .append(&[rec("k", 1, 1_000), rec("k", 2, 100_000), rec("forever", 3, 1_000)])
+        .append(&[
+            rec("k", 1, 1_000),
+            rec("k", 2, 100_000),
+            rec("forever", 3, 1_000),
+        ])
         .unwrap();
     let expired = store.expire(100_000).unwrap();
     assert_eq!(expired, vec![("k".to_owned(), 1)]);
-    let k = store.peek("k", DrainOrder::OldestFirst, 10, u64::MAX).unwrap();
+    let k = store
+        .peek("k", DrainOrder::OldestFirst, 10, u64::MAX)
+        .unwrap();
     assert_eq!(payload_numbers(&k.records), vec![2]);
     assert_eq!(store.depth("forever").unwrap().records, 1);
 }
@@ -175,14 +231,22 @@ fn a_corrupt_record_is_quarantined_and_the_rest_still_drain() {
     // Flip the payload behind the checksum's back, as a bad sector would.
     store
         .conn
-        .execute("UPDATE records SET payload = x'7b7d' WHERE seq = ?1", [second])
+        .execute(
+            "UPDATE records SET payload = x'7b7d' WHERE seq = ?1",
+            [second],
+        )
         .unwrap();
     // And a row whose payload is not even a blob.
     store
         .conn
-        .execute("UPDATE records SET crc = 'garbage' WHERE seq = ?1", [second + 1])
+        .execute(
+            "UPDATE records SET crc = 'garbage' WHERE seq = ?1",
+            [second + 1],
+        )
         .unwrap();
-    let peeked = store.peek("k", DrainOrder::OldestFirst, 10, u64::MAX).unwrap();
+    let peeked = store
+        .peek("k", DrainOrder::OldestFirst, 10, u64::MAX)
+        .unwrap();
     assert_eq!(payload_numbers(&peeked.records), vec![0, 3]);
     assert_eq!(peeked.quarantined, 2);
     assert_eq!(store.quarantined_total().unwrap(), 2);
@@ -193,7 +257,11 @@ fn a_corrupt_record_is_quarantined_and_the_rest_still_drain() {
 fn a_damaged_file_is_moved_aside_and_a_fresh_queue_opens() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("queue.db");
-    std::fs::write(&path, b"this is not an sqlite database, just garbage bytes....").unwrap();
+    std::fs::write(
+        &path,
+        b"this is not an sqlite database, just garbage bytes....",
+    )
+    .unwrap();
     let exports = vec![("k".to_owned(), QueuePolicy::default())];
     let (mut store, report) = Store::open(&path, &exports, 42).unwrap();
     let aside = report.moved_corrupt_file.unwrap();
@@ -207,7 +275,9 @@ fn sequence_numbers_are_never_reused_after_the_queue_empties() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = open(dir.path(), &[("k", QueuePolicy::default())]);
     let first = store.append(&[rec("k", 1, 1)]).unwrap().results[0];
-    let Appended::Stored(first) = first else { panic!() };
+    let Appended::Stored(first) = first else {
+        panic!()
+    };
     store.ack("k", &[first]).unwrap();
     drop(store);
     let mut store = open(dir.path(), &[("k", QueuePolicy::default())]);
@@ -230,18 +300,35 @@ fn a_full_disk_rejects_new_data_without_losing_stored_records() {
     let mut store = open(dir.path(), &[("k", QueuePolicy::default())]);
     let before: Vec<_> = (0..10).map(|n| rec("k", n, 1)).collect();
     store.append(&before).unwrap();
-    let pages: i64 = store.conn.query_row("PRAGMA page_count", [], |r| r.get(0)).unwrap();
+    let pages: i64 = store
+        .conn
+        .query_row("PRAGMA page_count", [], |r| r.get(0))
+        .unwrap();
     store.set_max_page_count(pages as u64 + 2).unwrap();
     let mut refused = 0;
     for round in 0..50 {
-        let batch: Vec<_> = (0..100).map(|n| rec("k", 1000 + round * 100 + n, 1)).collect();
+        let batch: Vec<_> = (0..100)
+            .map(|n| rec("k", 1000 + round * 100 + n, 1))
+            .collect();
         let report = store.append(&batch).unwrap();
-        refused += report.results.iter().filter(|r| **r == Appended::DiskFull).count();
+        refused += report
+            .results
+            .iter()
+            .filter(|r| **r == Appended::DiskFull)
+            .count();
     }
     assert!(refused > 0, "the page limit was never reached");
-    let all = store.peek("k", DrainOrder::OldestFirst, 100_000, u64::MAX).unwrap();
-    assert_eq!(&payload_numbers(&all.records)[..10], &(0..10).collect::<Vec<_>>()[..]);
-    assert_eq!(store.depth("k").unwrap().records as usize, all.records.len());
+    let all = store
+        .peek("k", DrainOrder::OldestFirst, 100_000, u64::MAX)
+        .unwrap();
+    assert_eq!(
+        &payload_numbers(&all.records)[..10],
+        &(0..10).collect::<Vec<_>>()[..]
+    );
+    assert_eq!(
+        store.depth("k").unwrap().records as usize,
+        all.records.len()
+    );
 }
 
 #[test]
@@ -249,7 +336,10 @@ fn a_full_disk_overwrites_oldest_records_when_the_policy_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let p = policy(u64::MAX, u64::MAX, FullPolicy::OverwriteOldestData);
     let mut store = open(dir.path(), &[("k", p)]);
-    let pages: i64 = store.conn.query_row("PRAGMA page_count", [], |r| r.get(0)).unwrap();
+    let pages: i64 = store
+        .conn
+        .query_row("PRAGMA page_count", [], |r| r.get(0))
+        .unwrap();
     store.set_max_page_count(pages as u64 + 8).unwrap();
     let mut overwritten = 0;
     let mut last = 0;
@@ -257,13 +347,23 @@ fn a_full_disk_overwrites_oldest_records_when_the_policy_says_so() {
         let batch: Vec<_> = (0..100).map(|n| rec("k", round * 100 + n, 1)).collect();
         let report = store.append(&batch).unwrap();
         overwritten += report.overwritten.get("k").copied().unwrap_or(0);
-        if report.results.iter().all(|r| matches!(r, Appended::Stored(_))) {
+        if report
+            .results
+            .iter()
+            .all(|r| matches!(r, Appended::Stored(_)))
+        {
             last = round * 100 + 99;
         }
     }
     assert!(overwritten > 0, "the page limit was never reached");
-    let newest = store.peek("k", DrainOrder::NewestFirst, 1, u64::MAX).unwrap();
-    assert_eq!(payload_numbers(&newest.records), vec![last], "the newest data is kept");
+    let newest = store
+        .peek("k", DrainOrder::NewestFirst, 1, u64::MAX)
+        .unwrap();
+    assert_eq!(
+        payload_numbers(&newest.records),
+        vec![last],
+        "the newest data is kept"
+    );
 }
 
 #[derive(Debug, Clone)]

@@ -13,7 +13,10 @@ const MAX_GROUP_RECORDS: usize = 20_000;
 type Job = Box<dyn FnOnce(&mut Store) + Send>;
 
 enum Request {
-    Append(Vec<NewRecord>, oneshot::Sender<Result<AppendReport, StoreError>>),
+    Append(
+        Vec<NewRecord>,
+        oneshot::Sender<Result<AppendReport, StoreError>>,
+    ),
     Call(Job),
 }
 

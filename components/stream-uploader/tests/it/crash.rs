@@ -57,7 +57,9 @@ fn sink() -> (String, Arc<Mutex<HashMap<u64, u32>>>) {
             if BufReader::new(&conn).read_line(&mut line).is_err() {
                 continue;
             }
-            let Ok(batch) = serde_json::from_str::<serde_json::Value>(&line) else { continue };
+            let Ok(batch) = serde_json::from_str::<serde_json::Value>(&line) else {
+                continue;
+            };
             {
                 let mut seen = store.lock().unwrap();
                 for n in batch["ns"].as_array().unwrap() {
@@ -81,8 +83,11 @@ fn kill_9_during_a_steady_stream_loses_nothing_committed() {
         let mut c = child(dir.path(), &addr, start, false);
         let rx = lines(&mut c);
         let open = rx.recv_timeout(Duration::from_secs(20)).unwrap_or_default();
-        assert!(open.starts_with("OPEN"), "trial {trial}: the queue did not open: {open:?}");
-        std::thread::sleep(Duration::from_millis(fastrand::u64(50..1200)));
+        assert!(
+            open.starts_with("OPEN"),
+            "trial {trial}: the queue did not open: {open:?}"
+        );
+        std::thread::sleep(Duration::from_millis(fastrand::u64(50..700)));
         c.kill().unwrap(); // SIGKILL
         c.wait().unwrap();
         let mut last = None;
@@ -129,8 +134,16 @@ fn kill_9_during_a_steady_stream_loses_nothing_committed() {
         "kill -9: {TRIALS} trials ({with_commits} with commits), {expected} committed records, {} delivered, {duplicates} duplicates",
         seen.len()
     );
-    assert!(with_commits >= 25, "kills landed after commits in most trials");
-    assert!(lost.is_empty(), "{} committed records lost, e.g. {:?}", lost.len(), &lost[..lost.len().min(5)]);
+    assert!(
+        with_commits >= 25,
+        "kills landed after commits in most trials"
+    );
+    assert!(
+        lost.is_empty(),
+        "{} committed records lost, e.g. {:?}",
+        lost.len(),
+        &lost[..lost.len().min(5)]
+    );
     assert!(
         duplicates <= TRIALS * SEND_BATCH,
         "{duplicates} duplicates: more than one batch in flight per kill"

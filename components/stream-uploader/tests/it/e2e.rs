@@ -13,8 +13,16 @@ fn gg_local() -> PathBuf {
         return PathBuf::from(bin);
     }
     let exe = std::env::current_exe().unwrap();
-    let bin = exe.parent().and_then(|d| d.parent()).unwrap().join("gg-local");
-    assert!(bin.exists(), "the end-to-end test needs {}: run `cargo build -p gg-local`", bin.display());
+    let bin = exe
+        .parent()
+        .and_then(|d| d.parent())
+        .unwrap()
+        .join("gg-local");
+    assert!(
+        bin.exists(),
+        "the end-to-end test needs {}: run `cargo build -p gg-local`",
+        bin.display()
+    );
     bin
 }
 
@@ -36,7 +44,8 @@ impl Drop for Runtime {
 }
 
 fn log(root: &Path) -> String {
-    std::fs::read_to_string(root.join("logs/com.smartfactory.StreamUploader.log")).unwrap_or_default()
+    std::fs::read_to_string(root.join("logs/com.smartfactory.StreamUploader.log"))
+        .unwrap_or_default()
 }
 
 /// Record payloads `n` found in the IoT Core sink, with the topics they came on.
@@ -45,9 +54,13 @@ fn iot_core_ns(root: &Path) -> Vec<(String, u64)> {
     let mut out = Vec::new();
     for line in text.lines() {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
-        let payload: serde_json::Value = serde_json::from_str(v["payload"].as_str().unwrap()).unwrap();
+        let payload: serde_json::Value =
+            serde_json::from_str(v["payload"].as_str().unwrap()).unwrap();
         for r in payload["records"].as_array().unwrap() {
-            out.push((v["topic"].as_str().unwrap().to_owned(), r["message"]["n"].as_u64().unwrap()));
+            out.push((
+                v["topic"].as_str().unwrap().to_owned(),
+                r["message"]["n"].as_u64().unwrap(),
+            ));
         }
     }
     out
@@ -60,9 +73,18 @@ fn under_gg_local_messages_reach_iot_core_and_kinesis_with_tes_credentials() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
         let client = aws_sdk_kinesis::Client::new(&crate::moto::sdk(&moto.url).await);
-        client.create_stream().stream_name("e2e").shard_count(1).send().await.unwrap();
+        client
+            .create_stream()
+            .stream_name("e2e")
+            .shard_count(1)
+            .send()
+            .await
+            .unwrap();
     });
-    let dir = tempfile::Builder::new().prefix("sue2e").tempdir_in("/tmp").unwrap();
+    let dir = tempfile::Builder::new()
+        .prefix("sue2e")
+        .tempdir_in("/tmp")
+        .unwrap();
     let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
     let artifacts = dir.path().join("artifacts");
     let version_dir = artifacts.join("com.smartfactory.StreamUploader/0.1.0");
@@ -116,7 +138,11 @@ fn under_gg_local_messages_reach_iot_core_and_kinesis_with_tes_credentials() {
 
     let deadline = Instant::now() + Duration::from_secs(30);
     while !log(&root).contains("Uploading.") {
-        assert!(Instant::now() < deadline, "the uploader did not start; log:\n{}", log(&root));
+        assert!(
+            Instant::now() < deadline,
+            "the uploader did not start; log:\n{}",
+            log(&root)
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     for n in 0..N {
@@ -137,8 +163,16 @@ fn under_gg_local_messages_reach_iot_core_and_kinesis_with_tes_credentials() {
         if iot.len() as u64 >= N && kinesis.len() as u64 >= N {
             let mut ns: Vec<u64> = iot.iter().map(|(_, n)| *n).collect();
             ns.sort_unstable();
-            assert_eq!(ns, (0..N).collect::<Vec<_>>(), "each message once on IoT Core");
-            assert!(iot.iter().all(|(t, _)| t == "dt/e2e-gateway/factory/agg/plc1"), "{iot:?}");
+            assert_eq!(
+                ns,
+                (0..N).collect::<Vec<_>>(),
+                "each message once on IoT Core"
+            );
+            assert!(
+                iot.iter()
+                    .all(|(t, _)| t == "dt/e2e-gateway/factory/agg/plc1"),
+                "{iot:?}"
+            );
             assert_eq!(kinesis.len() as u64, N);
             assert!(kinesis.values().all(|c| *c == 1));
             break;

@@ -23,7 +23,9 @@ use tokio_util::sync::CancellationToken;
 
 /// A Kinesis PutRecords stub: records whose data mentions `"n":<odd>` fail with a throughput
 /// error on their first attempt; every delivered record id is counted.
-fn kinesis_stub(delivered: Arc<Mutex<HashMap<String, u32>>>) -> impl Fn(&crate::stub_http::Request) -> (u16, String) {
+fn kinesis_stub(
+    delivered: Arc<Mutex<HashMap<String, u32>>>,
+) -> impl Fn(&crate::stub_http::Request) -> (u16, String) {
     let attempts: Arc<Mutex<HashMap<String, u32>>> = Arc::default();
     move |r| {
         let body: Value = serde_json::from_slice(&r.body).unwrap();
@@ -48,7 +50,10 @@ fn kinesis_stub(delivered: Arc<Mutex<HashMap<String, u32>>>) -> impl Fn(&crate::
                 results.push(json!({"SequenceNumber": "1", "ShardId": "shardId-000000000000"}));
             }
         }
-        (200, json!({"FailedRecordCount": failed, "Records": results}).to_string())
+        (
+            200,
+            json!({"FailedRecordCount": failed, "Records": results}).to_string(),
+        )
     }
 }
 
@@ -140,10 +145,18 @@ async fn unroutable_messages_are_dead_lettered_and_counted_and_routable_ones_que
             wake.notified().await;
             w.fetch_add(1, Ordering::SeqCst);
         });
-        for (topic, n) in [("factory/agg/plc1", 1), ("somewhere/else", 2), ("factory/agg/plc2", 3)] {
-            tx.send(Incoming { topic: topic.into(), payload: json!({"n": n}).to_string().into_bytes(), received_ms: 5 })
-                .await
-                .unwrap();
+        for (topic, n) in [
+            ("factory/agg/plc1", 1),
+            ("somewhere/else", 2),
+            ("factory/agg/plc2", 3),
+        ] {
+            tx.send(Incoming {
+                topic: topic.into(),
+                payload: json!({"n": n}).to_string().into_bytes(),
+                received_ms: 5,
+            })
+            .await
+            .unwrap();
         }
         drop(tx);
         task.await.unwrap();
@@ -166,8 +179,11 @@ async fn records_older_than_the_stale_cutoff_are_dead_lettered_not_sent() {
         let delivered = Arc::new(Mutex::new(HashMap::new()));
         let stub = Stub::start(kinesis_stub(delivered.clone())).await;
         let dir = tempfile::tempdir().unwrap();
-        let kin = export("kin", json!({"type": "kinesis", "streamName": "s", "batchIntervalMs": 0,
-            "staleCutoffMs": 60000}));
+        let kin = export(
+            "kin",
+            json!({"type": "kinesis", "streamName": "s", "batchIntervalMs": 0,
+            "staleCutoffMs": 60000}),
+        );
         let store = open_store(dir.path(), &[&kin]);
         let mut old = records("kin", 0, 4);
         for r in &mut old {
@@ -175,12 +191,26 @@ async fn records_older_than_the_stale_cutoff_are_dead_lettered_not_sent() {
             r.payload = br#"{"n":0}"#.to_vec();
         }
         store.append(old).await.unwrap();
-        store.append(records("kin", 10, 12).into_iter().map(|mut r| { r.payload = br#"{"n":2}"#.to_vec(); r }).collect()).await.unwrap();
+        store
+            .append(
+                records("kin", 10, 12)
+                    .into_iter()
+                    .map(|mut r| {
+                        r.payload = br#"{"n":2}"#.to_vec();
+                        r
+                    })
+                    .collect(),
+            )
+            .await
+            .unwrap();
         let mut env = drain_env(&store, "kin");
         let stop = CancellationToken::new();
-        let task = tokio::spawn(drain::run(kin,
+        let task = tokio::spawn(drain::run(
+            kin,
             KinesisExporter::new(&sdk(&stub.url).await, "s", PartitionKey::Device, "gw1"),
-            env.env.clone(), stop.clone()));
+            env.env.clone(),
+            stop.clone(),
+        ));
         until_empty(&store, "kin", Duration::from_secs(20)).await;
         stop.cancel();
         task.await.unwrap();

@@ -14,7 +14,12 @@ use tokio_util::sync::CancellationToken;
 /// Every record id in the stream, with how often it appears, and the partition keys seen.
 pub async fn read_stream(url: &str, stream: &str) -> (HashMap<String, u32>, Vec<String>) {
     let client = aws_sdk_kinesis::Client::new(&sdk(url).await);
-    let shards = client.list_shards().stream_name(stream).send().await.unwrap();
+    let shards = client
+        .list_shards()
+        .stream_name(stream)
+        .send()
+        .await
+        .unwrap();
     let mut ids = HashMap::new();
     let mut keys = Vec::new();
     for shard in shards.shards() {
@@ -29,13 +34,19 @@ pub async fn read_stream(url: &str, stream: &str) -> (HashMap<String, u32>, Vec<
             .shard_iterator()
             .map(str::to_owned);
         while let Some(it) = iterator {
-            let page = client.get_records().shard_iterator(it).send().await.unwrap();
+            let page = client
+                .get_records()
+                .shard_iterator(it)
+                .send()
+                .await
+                .unwrap();
             if page.records().is_empty() {
                 break;
             }
             for r in page.records() {
                 let v: serde_json::Value = serde_json::from_slice(r.data().as_ref()).unwrap();
-                *ids.entry(v["recordId"].as_str().unwrap().to_owned()).or_insert(0) += 1;
+                *ids.entry(v["recordId"].as_str().unwrap().to_owned())
+                    .or_insert(0) += 1;
                 keys.push(r.partition_key().unwrap_or_default().to_owned());
             }
             iterator = page.next_shard_iterator().map(str::to_owned);
@@ -57,22 +68,43 @@ async fn after_an_outage_every_record_reaches_kinesis_exactly_once() {
         );
         let store = open_store(dir.path(), &[&kin]);
         store.append(records("kin", 0, 1200)).await.unwrap();
-        let ids: Vec<String> = (1..=1200).map(|seq| format!("{}-{seq}", store.store_id())).collect();
+        let ids: Vec<String> = (1..=1200)
+            .map(|seq| format!("{}-{seq}", store.store_id()))
+            .collect();
 
         // The destination is down: sends fail and everything stays queued.
         let env = drain_env(&store, "kin");
-        let exporter = KinesisExporter::new(&sdk(&url).await, "factory", PartitionKey::Device, "gw1");
+        let exporter =
+            KinesisExporter::new(&sdk(&url).await, "factory", PartitionKey::Device, "gw1");
         let stop = CancellationToken::new();
-        let task = tokio::spawn(drain::run(kin.clone(), exporter, env.env.clone(), stop.clone()));
+        let task = tokio::spawn(drain::run(
+            kin.clone(),
+            exporter,
+            env.env.clone(),
+            stop.clone(),
+        ));
         tokio::time::sleep(Duration::from_secs(3)).await;
-        assert_eq!(crate::depth(&store, "kin").await, 1200, "nothing is deleted while the destination is down");
-        assert!(env.env.metrics.errors.get() >= 1, "failed sends are counted");
+        assert_eq!(
+            crate::depth(&store, "kin").await,
+            1200,
+            "nothing is deleted while the destination is down"
+        );
+        assert!(
+            env.env.metrics.errors.get() >= 1,
+            "failed sends are counted"
+        );
 
         // It comes back (first without the stream, then with it).
         let _moto = Moto::start_on(port);
         tokio::time::sleep(Duration::from_millis(500)).await;
         let client = aws_sdk_kinesis::Client::new(&sdk(&url).await);
-        client.create_stream().stream_name("factory").shard_count(2).send().await.unwrap();
+        client
+            .create_stream()
+            .stream_name("factory")
+            .shard_count(2)
+            .send()
+            .await
+            .unwrap();
         until_empty(&store, "kin", Duration::from_secs(60)).await;
         stop.cancel();
         task.await.unwrap();
@@ -83,7 +115,10 @@ async fn after_an_outage_every_record_reaches_kinesis_exactly_once() {
         for id in &ids {
             assert!(seen.contains_key(id), "{id} missing");
         }
-        assert!(keys.iter().all(|k| k.starts_with("plc")), "partition key is the device");
+        assert!(
+            keys.iter().all(|k| k.starts_with("plc")),
+            "partition key is the device"
+        );
         assert_eq!(env.env.metrics.sent.get(), 1200);
     })
     .await;

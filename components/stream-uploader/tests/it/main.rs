@@ -45,7 +45,10 @@ fn export(id: &str, config: Value) -> Export {
 
 /// A store in `dir` with the given exports, on its own thread.
 fn open_store(dir: &std::path::Path, exports: &[&Export]) -> StoreHandle {
-    let policies: Vec<_> = exports.iter().map(|e| (e.id.clone(), e.queue.clone())).collect();
+    let policies: Vec<_> = exports
+        .iter()
+        .map(|e| (e.id.clone(), e.queue.clone()))
+        .collect();
     let (store, _) = Store::open(&dir.join("queue.db"), &policies, 1).unwrap();
     store::spawn(store).unwrap()
 }
@@ -98,7 +101,10 @@ async fn until_empty(store: &StoreHandle, export: &str, within: Duration) {
         if left == 0 {
             return;
         }
-        assert!(Instant::now() < deadline, "{left} records of {export} still queued after {within:?}");
+        assert!(
+            Instant::now() < deadline,
+            "{left} records of {export} still queued after {within:?}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -110,7 +116,12 @@ fn counter(metrics: &Metrics, name: &str, reason: Option<&str>) -> f64 {
         .iter()
         .filter(|s| s.name() == name)
         .filter(|s| {
-            reason.is_none_or(|r| s.id().dimensions().iter().any(|(k, v)| k == "reason" && v == r))
+            reason.is_none_or(|r| {
+                s.id()
+                    .dimensions()
+                    .iter()
+                    .any(|(k, v)| k == "reason" && v == r)
+            })
         })
         .map(|s| s.value())
         .sum()

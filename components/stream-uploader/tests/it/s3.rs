@@ -13,19 +13,38 @@ use stream_uploader::store::NewRecord;
 use tokio_util::sync::CancellationToken;
 
 async fn objects(client: &aws_sdk_s3::Client, bucket: &str) -> Vec<(String, Vec<u8>)> {
-    let list = client.list_objects_v2().bucket(bucket).send().await.unwrap();
+    let list = client
+        .list_objects_v2()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap();
     let mut out = Vec::new();
     for o in list.contents() {
         let key = o.key().unwrap().to_owned();
-        let body = client.get_object().bucket(bucket).key(&key).send().await.unwrap();
-        out.push((key, body.body.collect().await.unwrap().into_bytes().to_vec()));
+        let body = client
+            .get_object()
+            .bucket(bucket)
+            .key(&key)
+            .send()
+            .await
+            .unwrap();
+        out.push((
+            key,
+            body.body.collect().await.unwrap().into_bytes().to_vec(),
+        ));
     }
     out
 }
 
 fn record_ids(text: &str) -> Vec<String> {
     text.lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["recordId"].as_str().unwrap().to_owned())
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["recordId"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
         .collect()
 }
 
@@ -35,26 +54,42 @@ async fn batches_become_gzip_files_and_a_large_batch_goes_up_in_parts() {
         let moto = Moto::start();
         let sdk = sdk(&moto.url).await;
         let client = aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build(),
+            aws_sdk_s3::config::Builder::from(&sdk)
+                .force_path_style(true)
+                .build(),
         );
         client.create_bucket().bucket("lake").send().await.unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let small = export("small", json!({"type": "s3", "bucket": "lake", "batchMaxRecords": 50, "batchIntervalMs": 0}));
-        let large = export("large", json!({"type": "s3", "bucket": "lake", "batchMaxRecords": 700,
-            "batchMaxBytes": 20_000_000, "batchIntervalMs": 0}));
+        let small = export(
+            "small",
+            json!({"type": "s3", "bucket": "lake", "batchMaxRecords": 50, "batchIntervalMs": 0}),
+        );
+        let large = export(
+            "large",
+            json!({"type": "s3", "bucket": "lake", "batchMaxRecords": 700,
+            "batchMaxBytes": 20_000_000, "batchIntervalMs": 0}),
+        );
         let store = open_store(dir.path(), &[&small, &large]);
 
         let now = edge_model::time::now_ms() as i64;
         let small_records: Vec<NewRecord> = (0..120)
-            .map(|n| NewRecord { export: "small".into(), topic: "factory/agg/plc1".into(),
-                payload: json!({"n": n}).to_string().into_bytes(), created_ms: now })
+            .map(|n| NewRecord {
+                export: "small".into(),
+                topic: "factory/agg/plc1".into(),
+                payload: json!({"n": n}).to_string().into_bytes(),
+                created_ms: now,
+            })
             .collect();
         // About 7 MB that does not compress: above the 5 MiB multipart threshold.
         let large_records: Vec<NewRecord> = (0..700)
             .map(|n| {
                 let pad: String = (0..10_000).map(|_| fastrand::alphanumeric()).collect();
-                NewRecord { export: "large".into(), topic: "factory/raw/plc2".into(),
-                    payload: json!({"n": n, "pad": pad}).to_string().into_bytes(), created_ms: now }
+                NewRecord {
+                    export: "large".into(),
+                    topic: "factory/raw/plc2".into(),
+                    payload: json!({"n": n, "pad": pad}).to_string().into_bytes(),
+                    created_ms: now,
+                }
             })
             .collect();
         store.append(small_records).await.unwrap();
@@ -74,7 +109,10 @@ async fn batches_become_gzip_files_and_a_large_batch_goes_up_in_parts() {
         };
         let stop = CancellationToken::new();
         let mut tasks = Vec::new();
-        for (e, t) in [(small.clone(), target("small/", true)), (large.clone(), target("large/", false))] {
+        for (e, t) in [
+            (small.clone(), target("small/", true)),
+            (large.clone(), target("large/", false)),
+        ] {
             let exporter = S3Exporter::new(&sdk, true, t, "gw1", Some(sink.clone()));
             let env = drain_env(&store, &e.id);
             tasks.push(tokio::spawn(drain::run(e, exporter, env.env, stop.clone())));
@@ -90,23 +128,43 @@ async fn batches_become_gzip_files_and_a_large_batch_goes_up_in_parts() {
         let mut small_ids = Vec::new();
         let mut large_ids = Vec::new();
         for (key, body) in &files {
-            assert!(key.contains("/year=") && key.contains("/month=") && key.contains("/hour="), "{key}");
+            assert!(
+                key.contains("/year=") && key.contains("/month=") && key.contains("/hour="),
+                "{key}"
+            );
             if key.starts_with("small/") {
                 assert!(key.ends_with(".jsonl.gz"), "{key}");
                 let mut text = String::new();
-                flate2::read::GzDecoder::new(&body[..]).read_to_string(&mut text).unwrap();
+                flate2::read::GzDecoder::new(&body[..])
+                    .read_to_string(&mut text)
+                    .unwrap();
                 small_ids.extend(record_ids(&text));
             } else {
                 assert!(key.ends_with(".jsonl"), "{key}");
-                assert!(body.len() > 5 << 20, "the large file is one object of {} bytes", body.len());
+                assert!(
+                    body.len() > 5 << 20,
+                    "the large file is one object of {} bytes",
+                    body.len()
+                );
                 large_ids.extend(record_ids(std::str::from_utf8(body).unwrap()));
             }
         }
         assert_eq!(small_ids.len(), 120);
-        assert_eq!(files.iter().filter(|(k, _)| k.starts_with("small/")).count(), 3, "50 + 50 + 20");
+        assert_eq!(
+            files
+                .iter()
+                .filter(|(k, _)| k.starts_with("small/"))
+                .count(),
+            3,
+            "50 + 50 + 20"
+        );
         assert_eq!(large_ids.len(), 700);
         let reports = reports.lock().unwrap().clone();
-        assert_eq!(reports.len(), 4, "one status report per upload: {reports:?}");
+        assert_eq!(
+            reports.len(),
+            4,
+            "one status report per upload: {reports:?}"
+        );
         assert!(reports.iter().all(|r| r["status"] == "Success"));
         let multipart = reports.iter().find(|r| r["records"] == 700).unwrap();
         assert_eq!(multipart["parts"], 2, "{multipart}");

@@ -53,17 +53,32 @@ async fn entries_reach_sitewise_in_calls_of_ten_with_per_entry_errors_handled() 
             Stub::start(move |r| handler(&throttled, &r.body)).await
         };
         let dir = tempfile::tempdir().unwrap();
-        let sw = export("sw", json!({"type": "siteWise", "batchIntervalMs": 0, "batchMaxRecords": 25,
-            "retryInitialMs": 20, "retryMaxMs": 100}));
+        let sw = export(
+            "sw",
+            json!({"type": "siteWise", "batchIntervalMs": 0, "batchMaxRecords": 25,
+            "retryInitialMs": 20, "retryMaxMs": 100}),
+        );
         let store = open_store(dir.path(), &[&sw]);
         let now = edge_model::time::now_ms() as i64;
         let mut input: Vec<NewRecord> = (0..23)
-            .map(|n| NewRecord { export: "sw".into(), topic: "factory/agg/plc1".into(),
-                payload: reading(&format!("p{n}"), f64::from(n), now + i64::from(n)), created_ms: now })
+            .map(|n| NewRecord {
+                export: "sw".into(),
+                topic: "factory/agg/plc1".into(),
+                payload: reading(&format!("p{n}"), f64::from(n), now + i64::from(n)),
+                created_ms: now,
+            })
             .collect();
-        for (point, payload) in [("unknown", reading("unknown", 1.0, now)), ("busy", reading("busy", 2.0, now)),
-            ("alarm", br#"{"alarm": "not a reading"}"#.to_vec())] {
-            input.push(NewRecord { export: "sw".into(), topic: format!("factory/agg/{point}"), payload, created_ms: now });
+        for (point, payload) in [
+            ("unknown", reading("unknown", 1.0, now)),
+            ("busy", reading("busy", 2.0, now)),
+            ("alarm", br#"{"alarm": "not a reading"}"#.to_vec()),
+        ] {
+            input.push(NewRecord {
+                export: "sw".into(),
+                topic: format!("factory/agg/{point}"),
+                payload,
+                created_ms: now,
+            });
         }
         store.append(input).await.unwrap();
 
@@ -79,7 +94,11 @@ async fn entries_reach_sitewise_in_calls_of_ten_with_per_entry_errors_handled() 
         let mut delivered = HashSet::new();
         for r in &requests {
             assert_eq!(r.path, "/properties");
-            assert!(r.host.starts_with("data.127.0.0.1"), "the SDK's data. host prefix: {}", r.host);
+            assert!(
+                r.host.starts_with("data.127.0.0.1"),
+                "the SDK's data. host prefix: {}",
+                r.host
+            );
             let body: Value = serde_json::from_slice(&r.body).unwrap();
             let entries = body["entries"].as_array().unwrap();
             assert!(entries.len() <= 10);
@@ -88,18 +107,38 @@ async fn entries_reach_sitewise_in_calls_of_ten_with_per_entry_errors_handled() 
             }
         }
         for n in 0..23 {
-            assert!(delivered.contains(&format!("/factory/plc1/p{n}")), "p{n} was sent");
+            assert!(
+                delivered.contains(&format!("/factory/plc1/p{n}")),
+                "p{n} was sent"
+            );
         }
-        assert!(throttled.load(Ordering::SeqCst), "the busy entry was throttled once, then retried");
+        assert!(
+            throttled.load(Ordering::SeqCst),
+            "the busy entry was throttled once, then retried"
+        );
         let mut letters = Vec::new();
         while let Ok(l) = env.dead.try_recv() {
             letters.push(l);
         }
-        let reasons: Vec<&str> = letters.iter().map(|l| l["reason"].as_str().unwrap()).collect();
+        let reasons: Vec<&str> = letters
+            .iter()
+            .map(|l| l["reason"].as_str().unwrap())
+            .collect();
         assert_eq!(letters.len(), 2, "{reasons:?}");
-        assert!(reasons.iter().any(|r| r.contains("ResourceNotFoundException")), "{reasons:?}");
-        assert!(reasons.iter().any(|r| r.contains("not a reading")), "{reasons:?}");
-        assert_eq!(crate::counter(&env.metrics, "dropped_total", Some("rejected")), 2.0);
+        assert!(
+            reasons
+                .iter()
+                .any(|r| r.contains("ResourceNotFoundException")),
+            "{reasons:?}"
+        );
+        assert!(
+            reasons.iter().any(|r| r.contains("not a reading")),
+            "{reasons:?}"
+        );
+        assert_eq!(
+            crate::counter(&env.metrics, "dropped_total", Some("rejected")),
+            2.0
+        );
     })
     .await;
 }

@@ -30,7 +30,9 @@ impl Drop for Stub {
 }
 
 impl Stub {
-    pub async fn start(handler: impl Fn(&Request) -> (u16, String) + Send + Sync + 'static) -> Self {
+    pub async fn start(
+        handler: impl Fn(&Request) -> (u16, String) + Send + Sync + 'static,
+    ) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let requests = Arc::new(Mutex::new(Vec::new()));
@@ -38,7 +40,9 @@ impl Stub {
         let seen = requests.clone();
         let task = tokio::spawn(async move {
             loop {
-                let Ok((socket, _)) = listener.accept().await else { return };
+                let Ok((socket, _)) = listener.accept().await else {
+                    return;
+                };
                 let (handler, seen) = (handler.clone(), seen.clone());
                 tokio::spawn(async move {
                     let _ = serve(socket, handler, seen).await;

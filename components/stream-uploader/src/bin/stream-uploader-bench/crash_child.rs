@@ -18,7 +18,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 /// Records per append.
-const APPEND_BATCH: u64 = 50;
+const APPEND_BATCH: u64 = 20;
 /// Records per send: the at-least-once window of one kill.
 pub const SEND_BATCH: usize = 200;
 /// The producer stops after this many records (a bound; the test kills it long before).
@@ -48,7 +48,9 @@ impl Exporter for TcpSink {
         })
         .await;
         match reply {
-            Ok(Ok(a)) if a.trim() == "ok" => stream_uploader::export::all(batch, &Outcome::Delivered),
+            Ok(Ok(a)) if a.trim() == "ok" => {
+                stream_uploader::export::all(batch, &Outcome::Delivered)
+            }
             other => stream_uploader::export::all(batch, &Outcome::Retry(format!("{other:?}"))),
         }
     }
@@ -67,7 +69,7 @@ fn export() -> Export {
         stale_cutoff: None,
         batch: BatchLimits {
             max_records: SEND_BATCH,
-            max_bytes: u64::MAX / 2,
+            max_bytes: 1 << 30,
             interval: Duration::ZERO,
         },
         retry: RetryPolicy {
@@ -130,7 +132,7 @@ pub async fn run(dir: PathBuf, sink: String, start: u64, drain_only: bool) -> an
         store.append(batch).await?;
         n += APPEND_BATCH;
         say(&format!("A {}", n - 1));
-        tokio::time::sleep(Duration::from_millis(2)).await;
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
     Ok(())
 }

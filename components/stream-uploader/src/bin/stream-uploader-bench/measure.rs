@@ -66,7 +66,12 @@ fn cpu_secs() -> f64 {
     let text = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
     let after = text.rsplit(')').next().unwrap_or_default();
     let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
     (ticks(11) + ticks(12)) / 100.0
 }
 
@@ -145,7 +150,9 @@ pub async fn writer(dir: PathBuf) -> anyhow::Result<()> {
     let store = open(&dir)?;
     println!("OPEN");
     for round in 0..1_000_000u64 {
-        let batch = (0..PRODUCER_BATCH).map(|i| record(round * 1000 + i, 800)).collect();
+        let batch = (0..PRODUCER_BATCH)
+            .map(|i| record(round * 1000 + i, 800))
+            .collect();
         store.append(batch).await?;
     }
     Ok(())
@@ -168,11 +175,19 @@ pub async fn all(
     let t = Instant::now();
     append_all(&store, records, 60).await?;
     let append_rate = records as f64 / t.elapsed().as_secs_f64();
-    rows.push(("durable append (WAL, FULL, group commit)".into(), append_rate, "rec/s".into()));
+    rows.push((
+        "durable append (WAL, FULL, group commit)".into(),
+        append_rate,
+        "rec/s".into(),
+    ));
     let t = Instant::now();
     let drained = drain_all(&store).await?;
     let drain_rate = drained as f64 / t.elapsed().as_secs_f64();
-    rows.push(("drain (peek 500 + durable ack)".into(), drain_rate, "rec/s".into()));
+    rows.push((
+        "drain (peek 500 + durable ack)".into(),
+        drain_rate,
+        "rec/s".into(),
+    ));
     drop(store);
 
     // 2. RSS while a backlog of `backlog_mb` builds up and drains (about 1 KB records).
@@ -198,10 +213,25 @@ pub async fn all(
     rss_samples.push(proc_status("VmRSS:"));
     drop(store);
     let rss_max = rss_samples.iter().copied().fold(0.0, f64::max);
-    rows.push((format!("RSS, backlog 0 → {backlog_disk:.0} MB on disk (max of 6 samples)"), rss_max, "MB".into()));
-    rows.push(("RSS samples 0/25/50/75/100 %/after drain".into(), 0.0,
-        rss_samples.iter().map(|r| format!("{r:.1}")).collect::<Vec<_>>().join(" / ")));
-    rows.push(("backlog fill rate (1 KB records)".into(), (backlog_mb * 1000) as f64 / fill_secs, "rec/s".into()));
+    rows.push((
+        format!("RSS, backlog 0 → {backlog_disk:.0} MB on disk (max of 6 samples)"),
+        rss_max,
+        "MB".into(),
+    ));
+    rows.push((
+        "RSS samples 0/25/50/75/100 %/after drain".into(),
+        0.0,
+        rss_samples
+            .iter()
+            .map(|r| format!("{r:.1}"))
+            .collect::<Vec<_>>()
+            .join(" / "),
+    ));
+    rows.push((
+        "backlog fill rate (1 KB records)".into(),
+        (backlog_mb * 1000) as f64 / fill_secs,
+        "rec/s".into(),
+    ));
 
     // 3. Recovery: a writer appends to the big queue, is killed with SIGKILL, the queue reopens.
     let mut child = std::process::Command::new(std::env::current_exe()?)
@@ -220,8 +250,14 @@ pub async fn all(
     )?;
     let first = reopened.peek(EXPORT, DrainOrder::OldestFirst, 500, u64::MAX)?;
     let recovery_ms = t.elapsed().as_secs_f64() * 1000.0;
-    rows.push((format!("reopen after kill -9 + first batch ({} records waiting, warm page cache)",
-        report.backlog_records), recovery_ms, "ms".into()));
+    rows.push((
+        format!(
+            "reopen after kill -9 + first batch ({} records waiting, warm page cache)",
+            report.backlog_records
+        ),
+        recovery_ms,
+        "ms".into(),
+    ));
     assert_eq!(first.records.len(), 500);
     drop(reopened);
 
@@ -230,8 +266,16 @@ pub async fn all(
     if let Some(url) = moto_url {
         kinesis = Some(kinesis_cpu(&url, scratch.path()).await?);
         if let Some((cpu_pct, rate)) = kinesis {
-            rows.push(("CPU at 1k rec/s to Kinesis (moto), % of one core".into(), cpu_pct, "%".into()));
-            rows.push(("Kinesis drain rate (moto on the same 2 cores)".into(), rate, "rec/s".into()));
+            rows.push((
+                "CPU at 1k rec/s to Kinesis (moto), % of one core".into(),
+                cpu_pct,
+                "%".into(),
+            ));
+            rows.push((
+                "Kinesis drain rate (moto on the same 2 cores)".into(),
+                rate,
+                "rec/s".into(),
+            ));
         }
     }
 
@@ -266,7 +310,12 @@ async fn kinesis_cpu(url: &str, dir: &Path) -> anyhow::Result<(f64, f64)> {
     };
     let sdk = stream_uploader::export::aws_client::load(&settings).await;
     let client = aws_sdk_kinesis::Client::new(&sdk);
-    let _exists = client.create_stream().stream_name("bench").shard_count(4).send().await;
+    let _exists = client
+        .create_stream()
+        .stream_name("bench")
+        .shard_count(4)
+        .send()
+        .await;
     let kdir = dir.join("kinesis");
     std::fs::create_dir_all(&kdir)?;
     let store = open(&kdir)?;
