@@ -31,10 +31,17 @@ fn the_meta_component_pulls_in_every_component_dependencies_first() {
         names.last().map(String::as_str),
         Some("com.smartfactory.Gateway")
     );
-    assert!(
-        names.iter().any(|n| n == "com.smartfactory.ExampleSensor"),
-        "{names:?}"
-    );
+    for component in [
+        "ModbusAdapter",
+        "OpcUaAdapter",
+        "MqttAdapter",
+        "FilterAggregator",
+        "AnomalyDetector",
+        "StreamUploader",
+    ] {
+        let name = format!("com.smartfactory.{component}");
+        assert!(names.contains(&name), "{name} in {names:?}");
+    }
 }
 
 #[test]
