@@ -217,7 +217,7 @@ async fn walk(
                 continue;
             }
             for r in result.references.unwrap_or_default() {
-                if r.reference_type_id == NodeId::from(ReferenceTypeId::HasProperty) {
+                if r.reference_type_id == ReferenceTypeId::HasProperty {
                     continue;
                 }
                 let node = r.node_id.node_id;

@@ -270,6 +270,15 @@ fn selector(
     }
 }
 
+/// A key error under the current map entry: `.key` (or the entry itself when the key is empty).
+fn dotted((key, why): KeyError) -> KeyError {
+    if key.is_empty() {
+        (key, why)
+    } else {
+        (format!(".{key}"), why)
+    }
+}
+
 fn validate_node(
     point: &str,
     node: &NodeConfig,
@@ -278,13 +287,6 @@ fn validate_node(
     if point.is_empty() {
         return Err((String::new(), "empty point id".to_owned()));
     }
-    let dotted = |(key, why): KeyError| {
-        if key.is_empty() {
-            (key, why)
-        } else {
-            (format!(".{key}"), why)
-        }
-    };
     let selector = selector(
         node.node_id.as_deref(),
         node.browse_path.as_deref(),
@@ -306,13 +308,6 @@ fn validate_browse(
     config: &BrowseConfig,
     defaults: &Sampling,
 ) -> Result<BrowseRule, KeyError> {
-    let dotted = |(key, why): KeyError| {
-        if key.is_empty() {
-            (key, why)
-        } else {
-            (format!(".{key}"), why)
-        }
-    };
     let under = selector(
         config.under_node_id.as_deref(),
         config.under_browse_path.as_deref(),

@@ -96,3 +96,38 @@ async fn a_wrong_password_is_named_while_another_server_keeps_flowing() {
     locked.stop(&mut seen_locked).await;
     open.stop(&mut seen_open).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_server_certificate_is_refused_even_when_trusted() {
+    let sim = tokio::task::spawn_blocking(|| {
+        peer::Sim::start(&tmp("expired-sim-pki"), &["--expired-cert"])
+    })
+    .await
+    .unwrap();
+    let server = server_config(
+        "old",
+        &sim.url(),
+        json!({
+            "securityPolicy": "Basic256Sha256", "securityMode": "SignAndEncrypt",
+            "trustedCertificates": {"sim": sim.certificate().display().to_string()},
+            "nodes": {"counter": {"nodeId": "ns=2;s=Pump1.Counter"}},
+        }),
+    );
+    let mut running = run(server, &client_pki("expired"));
+    let mut seen = Seen::default();
+    running
+        .until(&mut seen, "a refusal", |s| {
+            s.last_status("old")
+                .is_some_and(|st| st.state() == LinkState::Backoff)
+        })
+        .await;
+    let detail = seen
+        .last_status("old")
+        .and_then(|s| s.detail())
+        .unwrap()
+        .to_owned();
+    assert!(detail.contains("BadCertificateTimeInvalid"), "{detail}");
+    assert!(detail.contains("expired"), "the hint says so: {detail}");
+    assert!(seen.readings.is_empty());
+    running.stop(&mut seen).await;
+}

@@ -7,6 +7,7 @@ mod connect;
 mod data;
 mod e2e;
 mod failures;
+mod policies;
 mod recipe;
 mod reconnect;
 

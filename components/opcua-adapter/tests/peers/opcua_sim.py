@@ -15,7 +15,9 @@ Objects/Line (with --tags N): Line.Tag00000 .. Double, all N changed every --tag
 Security: None (unless --secure-only), Basic256Sha256 Sign/SignAndEncrypt, and with
   --all-policies also Basic128Rsa15, Basic256, Aes128_Sha256_RsaOaep, Aes256_Sha256_RsaPss.
   The server certificate is made on first start in --pki (SAN DNS:localhost) and reused after.
-Identity: anonymous (unless --no-anonymous) and user name operator / operator-pw.
+With --expired-cert the server certificate expired yesterday.
+Identity: anonymous (unless --no-anonymous), user name operator / operator-pw, and any X.509 user
+  certificate (asyncua checks the token's signature).
 Prints "ready" once it serves. Exits when its stdin closes (the test that started it is gone).
 """
 import argparse
@@ -26,13 +28,17 @@ import os
 import sys
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from asyncua import Server, ua
 from asyncua.crypto.cert_gen import setup_self_signed_certificate
 from asyncua.crypto.permission_rules import User, UserRole
-from cryptography.x509.oid import ExtendedKeyUsageOID
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 USERS = {"operator": "operator-pw"}
 APP_URI = "urn:factory:test:server"
@@ -46,6 +52,28 @@ class Users:
         if USERS.get(username) == password:
             return User(role=UserRole.User, name=username)
         return None
+
+
+def write_expired_certificate(key_file, cert_file):
+    """A server certificate that expired yesterday (otherwise like the normal one)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "opcua-sim-expired")])
+    now = datetime.now(timezone.utc)
+    usage = x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=True,
+                          data_encipherment=True, key_agreement=False, key_cert_sign=False,
+                          crl_sign=False, encipher_only=False, decipher_only=False)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=10)).not_valid_after(now - timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.UniformResourceIdentifier(APP_URI), x509.DNSName("localhost")]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(usage, critical=True)
+            .add_extension(x509.ExtendedKeyUsage(
+                [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+            .sign(key, hashes.SHA256()))
+    key_file.write_bytes(key.private_bytes(Encoding.PEM, PrivateFormat.TraditionalOpenSSL, NoEncryption()))
+    cert_file.write_bytes(cert.public_bytes(Encoding.DER))
 
 
 def exit_with_parent():
@@ -64,17 +92,21 @@ async def main():
     ap.add_argument("--all-policies", action="store_true")
     ap.add_argument("--tags", type=int, default=0)
     ap.add_argument("--tag-period-ms", type=int, default=1000)
+    ap.add_argument("--expired-cert", action="store_true")
     a = ap.parse_args()
     logging.basicConfig(level=logging.ERROR)
 
     pki = Path(a.pki)
     pki.mkdir(parents=True, exist_ok=True)
     key, cert = pki / "server-key.pem", pki / "server-cert.der"
-    await setup_self_signed_certificate(
-        key, cert, APP_URI, "localhost",
-        [ExtendedKeyUsageOID.CLIENT_AUTH, ExtendedKeyUsageOID.SERVER_AUTH],
-        {"countryName": "DE", "organizationName": "factory-test", "commonName": "opcua-sim"},
-    )
+    if a.expired_cert:
+        write_expired_certificate(key, cert)
+    else:
+        await setup_self_signed_certificate(
+            key, cert, APP_URI, "localhost",
+            [ExtendedKeyUsageOID.CLIENT_AUTH, ExtendedKeyUsageOID.SERVER_AUTH],
+            {"countryName": "DE", "organizationName": "factory-test", "commonName": "opcua-sim"},
+        )
     server = Server(user_manager=Users())
     await server.init()
     server.set_endpoint(f"opc.tcp://{a.host}:{a.port}/factory/")
@@ -93,7 +125,7 @@ async def main():
     if not a.secure_only:
         policies.insert(0, P.NoSecurity)
     server.set_security_policy(policies)
-    tokens = [ua.UserNameIdentityToken]
+    tokens = [ua.UserNameIdentityToken, ua.X509IdentityToken]
     if not a.no_anonymous:
         tokens.insert(0, ua.AnonymousIdentityToken)
     server.set_identity_tokens(tokens)
