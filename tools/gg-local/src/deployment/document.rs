@@ -110,7 +110,28 @@ const POLICY_KEYS: [&str; 3] = [
     "configurationValidationPolicy",
 ];
 
+/// Components AWS publishes (`aws.greengrass.Nucleus`, `aws.greengrass.SecretManager`, ...): a
+/// fleet document names them, and gg-local's own services stand in for them locally.
+const AWS_COMPONENT_PREFIX: &str = "aws.greengrass.";
+
 impl DeploymentDocument {
+    /// Leaves out AWS-provided components, with a warning each, so that fleet documents apply
+    /// locally unchanged.
+    fn drop_aws_components(&mut self) {
+        let aws: Vec<String> = self
+            .components
+            .keys()
+            .filter(|name| name.starts_with(AWS_COMPONENT_PREFIX))
+            .cloned()
+            .collect();
+        for name in aws {
+            self.components.remove(&name);
+            self.warnings.push(format!(
+                "{name} is provided by AWS; gg-local's own services stand in for it"
+            ));
+        }
+    }
+
     /// Reads a document file. Blocking file I/O.
     pub fn from_file(path: &Path) -> Result<Self, DocumentError> {
         let text = std::fs::read_to_string(path).map_err(|source| DocumentError::Io {
@@ -126,11 +147,12 @@ impl DeploymentDocument {
             file: source.to_owned(),
             source: e,
         })?;
-        let doc = parse_tree(&tree).map_err(|e| DocumentError::Invalid {
+        let mut doc = parse_tree(&tree).map_err(|e| DocumentError::Invalid {
             file: source.to_owned(),
             key: e.key,
             reason: e.reason,
         })?;
+        doc.drop_aws_components();
         for warning in &doc.warnings {
             tracing::warn!(document = %source.display(), "{warning}");
         }

@@ -10,8 +10,12 @@ fn repo() -> PathBuf {
 }
 
 fn resolved_names(document: &str) -> Vec<String> {
+    resolved_names_at(&repo().join("deploy/local").join(document))
+}
+
+fn resolved_names_at(path: &std::path::Path) -> Vec<String> {
     let store = RecipeStore::load(&[repo().join("recipes")]).unwrap();
-    let doc = DeploymentDocument::from_file(&repo().join("deploy/local").join(document)).unwrap();
+    let doc = DeploymentDocument::from_file(path).unwrap();
     let ctx = ResolveContext::new(
         "gateway1",
         &std::env::temp_dir(),
@@ -50,4 +54,19 @@ fn the_demo_deployment_resolves() {
         resolved_names("example.json"),
         ["com.smartfactory.ExampleSensor"]
     );
+}
+
+#[test]
+fn the_fleet_documents_apply_locally_unchanged() {
+    let group = resolved_names_at(&repo().join("deploy/fleet/thing-groups/factory-berlin.json"));
+    assert!(
+        group.iter().any(|n| n == "com.smartfactory.StreamUploader"),
+        "{group:?}"
+    );
+    assert!(
+        !group.iter().any(|n| n.starts_with("aws.greengrass.")),
+        "AWS components are left to gg-local's own services: {group:?}"
+    );
+    let device = resolved_names_at(&repo().join("deploy/fleet/devices/gateway-berlin-01.json"));
+    assert_eq!(device, ["com.smartfactory.ModbusAdapter"]);
 }
