@@ -2,6 +2,7 @@
 //! local Greengrass runtime), fed by a Python component publishing through awsiotsdk; what the
 //! FilterAggregator publishes back is recorded by that component and checked here.
 
+use gg_local::testing::{arch_suffix, gg_local_bin};
 use serde_json::{Value as Json, json};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -10,22 +11,6 @@ use std::time::{Duration, Instant};
 const NAME: &str = "com.smartfactory.FilterAggregator";
 const PUBLISHER: &str = "com.smartfactory.test.RawPublisher";
 
-/// `target/<profile>/gg-local`, built by `cargo build -p gg-local`.
-fn gg_local() -> PathBuf {
-    if let Some(bin) = std::env::var_os("GG_LOCAL_BIN") {
-        return PathBuf::from(bin);
-    }
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(Path::parent).unwrap();
-    let bin = profile_dir.join("gg-local");
-    assert!(
-        bin.exists(),
-        "the end-to-end test needs {}: run `cargo build -p gg-local` first",
-        bin.display()
-    );
-    bin
-}
-
 fn python() -> PathBuf {
     let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
     let venv = repo.join(".peers/bin/python");
@@ -33,14 +18,6 @@ fn python() -> PathBuf {
         venv
     } else {
         PathBuf::from("python3")
-    }
-}
-
-fn arch_suffix() -> &'static str {
-    match std::env::consts::ARCH {
-        "aarch64" => "aarch64",
-        "arm" => "armv7",
-        _ => "x86_64",
     }
 }
 
@@ -119,7 +96,7 @@ fn under_gg_local_readings_from_an_awsiotsdk_publisher_come_back_filtered_and_ag
     )
     .unwrap();
     let root = dir.path().join("root");
-    let child = Command::new(gg_local())
+    let child = Command::new(gg_local_bin())
         .arg("run")
         .arg("--root")
         .arg(&root)
