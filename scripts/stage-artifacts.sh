@@ -21,4 +21,6 @@ while read -r name version binary; do
 done <<LIST
 com.smartfactory.ExampleSensor 0.1.0 example-sensor
 com.smartfactory.ModbusAdapter 0.1.0 modbus-adapter
+com.smartfactory.MqttAdapter 0.1.0 mqtt-adapter
+com.smartfactory.FilterAggregator 0.1.0 filter-aggregator
 LIST
