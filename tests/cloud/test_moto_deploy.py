@@ -213,3 +213,24 @@ def test_development_is_smaller():
         logs = boto3.client("logs", region_name="us-east-1")
         (g,) = logs.describe_log_groups(logGroupNamePrefix="/aws/lambda/smart-factory-Development-enrichment")["logGroups"]
         assert g["retentionInDays"] == 7
+
+
+def readme_types(after, before):
+    text = (MAIN_STACK.parent / "README.md").read_text()
+    part = text[text.index(after):text.index(before, text.index(after))]
+    return {"AWS::" + t for t in re.findall(r"`([A-Za-z0-9]+::[A-Za-z0-9]+)`", part)}
+
+
+def test_readme_lists_what_moto_creates_and_skips(prod):
+    created = {r["ResourceType"] for r in prod["res"].values()}
+    assert readme_types("moto 5.2.5 creates:", "Of what it creates") == created
+    assert readme_types("moto does not create", "the QuickSight types") == MOTO_SKIPS
+
+
+def test_readme_deploy_command_fits_the_template_size():
+    """Over 51,200 bytes CloudFormation refuses an inline template: `aws cloudformation deploy` needs --s3-bucket."""
+    readme = (MAIN_STACK.parent / "README.md").read_text()
+    assert "--template-file deploy/cloudformation/main-stack.yaml" in readme
+    assert "--capabilities CAPABILITY_IAM" in readme
+    if MAIN_STACK.stat().st_size > 51200:
+        assert "--s3-bucket" in readme
