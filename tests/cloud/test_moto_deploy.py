@@ -35,10 +35,12 @@ def policy_doc(text):
         return ast.literal_eval(text)
 
 
-def deploy(env):
+def deploy(env, extra=None):
     """Create the stack inside an active mock_aws; return (stack description, resources by logical id, skipped)."""
+    stack_name = f"{(extra or {}).get('ProjectPrefix', 'smart-factory')}-{env.lower()}"
     s3 = boto3.client("s3", region_name="us-east-1")
-    s3.create_bucket(Bucket="lambda-code")
+    if "lambda-code" not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
+        s3.create_bucket(Bucket="lambda-code")
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         z.writestr("bootstrap", "#!/bin/sh\n")
@@ -47,14 +49,15 @@ def deploy(env):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         cfn.create_stack(
-            StackName=f"smart-factory-{env.lower()}", TemplateBody=MAIN_STACK.read_text(),
+            StackName=stack_name, TemplateBody=MAIN_STACK.read_text(),
             Capabilities=["CAPABILITY_IAM"],
             Parameters=[{"ParameterKey": "EnvironmentType", "ParameterValue": env},
                         {"ParameterKey": "LambdaCodeBucket", "ParameterValue": "lambda-code"},
-                        {"ParameterKey": "LambdaCodeKey", "ParameterValue": "enrichment/bootstrap.zip"}])
+                        {"ParameterKey": "LambdaCodeKey", "ParameterValue": "enrichment/bootstrap.zip"}]
+            + [{"ParameterKey": k, "ParameterValue": v} for k, v in (extra or {}).items()])
     skipped = {m.group(1) for w in caught
                if (m := re.search(r"Tried to parse (\S+) but it's not supported", str(w.message)))}
-    stack = cfn.describe_stacks(StackName=f"smart-factory-{env.lower()}")["Stacks"][0]
+    stack = cfn.describe_stacks(StackName=stack_name)["Stacks"][0]
     res = {r["LogicalResourceId"]: r for r in
            cfn.list_stack_resources(StackName=stack["StackName"])["StackResourceSummaries"] if r["LogicalResourceId"]}
     return stack, res, skipped
@@ -224,7 +227,7 @@ def readme_types(after, before):
 def test_readme_lists_what_moto_creates_and_skips(prod):
     created = {r["ResourceType"] for r in prod["res"].values()}
     assert readme_types("moto 5.2.5 creates:", "Of what it creates") == created
-    assert readme_types("moto does not create", "the QuickSight types") == MOTO_SKIPS
+    assert readme_types("moto does not create", "when `QuickSightPrincipalArn` is set") == MOTO_SKIPS
 
 
 def test_readme_deploy_command_fits_the_template_size():
@@ -234,3 +237,27 @@ def test_readme_deploy_command_fits_the_template_size():
     assert "--capabilities CAPABILITY_IAM" in readme
     if MAIN_STACK.stat().st_size > 51200:
         assert "--s3-bucket" in readme
+
+
+def test_optional_parts_switched_the_other_way():
+    """QuickSight on; GuardDuty, Config, InfluxDB off; artifact bucket and alert e-mail set: the stack still
+    deploys, the conditional IAM policy lands on the token exchange role and the InfluxDB one does not."""
+    with mock_aws():
+        boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="gg-artifacts")
+        # Its own prefix: mock_aws contexts nest, so the module's Production stack may still exist here.
+        stack, res, skipped = deploy("Development", {"ProjectPrefix": "sf-optional",
+            "QuickSightPrincipalArn": "arn:aws:quicksight:us-east-1:123456789012:user/default/admin",
+            "CreateGuardDutyDetector": "false", "ConfigRecorderMode": "none", "CreateTimeSeriesStore": "false",
+            "ComponentArtifactBucket": "gg-artifacts", "AlertEmail": "ops@example.com"})
+        assert stack["StackStatus"] == "CREATE_COMPLETE"
+        assert skipped - MOTO_SKIPS == {"AWS::QuickSight::DataSource", "AWS::QuickSight::DataSet"}
+        assert not any(t.startswith("AWS::Config::") or t == "AWS::GuardDuty::Detector" for t in skipped)
+        assert "EnrichmentInfluxPolicy" not in res and "InfluxSecurityGroup" not in res
+        iam = boto3.client("iam", region_name="us-east-1")
+        role = res["TokenExchangeRole"]["PhysicalResourceId"]
+        assert sorted(iam.list_role_policies(RoleName=role)["PolicyNames"]) == ["component-artifacts", "gateway-uploads"]
+        doc = policy_doc(iam.get_role_policy(RoleName=role, PolicyName="component-artifacts")["PolicyDocument"])
+        assert doc["Statement"][0]["Resource"] == "arn:aws:s3:::gg-artifacts/*"
+        sns = boto3.client("sns", region_name="us-east-1")
+        subs = sns.list_subscriptions_by_topic(TopicArn=res["MaintenanceAlertTopic"]["PhysicalResourceId"])
+        assert [(s["Protocol"], s["Endpoint"]) for s in subs["Subscriptions"]] == [("email", "ops@example.com")]
