@@ -157,6 +157,11 @@ def test_sitewise_models_compute_oee_and_downtime():
     for m in ("availability", "performance", "quality", "oee", "downtime_s"):
         assert pump[m] == "Metric", m
     assert pump["state"] == "Measurement"
+    # MachineStateRule writes IntegerValue: every measurement it can address must be INTEGER.
+    value = props("MachineStateRule")["TopicRulePayload"]["Actions"][0]["IotSiteWise"]["PutAssetPropertyValueEntries"][0]
+    assert list(value["PropertyValues"][0]["Value"]) == ["IntegerValue"]
+    measurements = [p for p in props("PumpAssetModel")["AssetModelProperties"] if p["Type"]["TypeName"] == "Measurement"]
+    assert measurements and all(p["DataType"] == "INTEGER" for p in measurements)
     for model, child in (("LineAssetModel", "PumpAssetModel"), ("FactoryAssetModel", "LineAssetModel")):
         assert props(model)["AssetModelHierarchies"][0]["ChildAssetModelId"] == {"Ref": child}
         assert names(model) == {"oee": "Metric", "downtime_s": "Metric"}
