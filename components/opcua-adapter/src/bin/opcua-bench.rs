@@ -117,6 +117,7 @@ struct Tally {
     messages: u64,
     max_bytes: usize,
     latencies_ms: Vec<i64>,
+    inside_ms: Vec<i64>,
 }
 
 /// Consumes batches until `stop`; latency is counted once `measuring` holds.
@@ -161,6 +162,7 @@ fn consume(
                 if let Some(t) = r.device_time_ms() {
                     tally.latencies_ms.push(now - t);
                 }
+                tally.inside_ms.push(now - r.gateway_time_ms());
             }
         }
     }
@@ -251,6 +253,8 @@ async fn run(seconds: u64, items: usize) -> anyhow::Result<()> {
     let consumer_cpu_percent = 100.0 * consumer_cpu / wall;
     let mut lat = tally.latencies_ms.clone();
     lat.sort_unstable();
+    let mut inside = tally.inside_ms.clone();
+    inside.sort_unstable();
     let rate = tally.readings as f64 / wall;
     let median_rss = {
         let mut s = rss_samples.clone();
@@ -301,6 +305,8 @@ async fn run(seconds: u64, items: usize) -> anyhow::Result<()> {
             "rssHighWaterKiB": vm_hwm,
             "latencyMs": {"p50": percentile(&lat, 0.5), "p95": percentile(&lat, 0.95),
                           "p99": percentile(&lat, 0.99), "max": lat.last().copied().unwrap_or(0)},
+            "adapterInternalLatencyMs": {"p50": percentile(&inside, 0.5), "p99": percentile(&inside, 0.99),
+                                         "max": inside.last().copied().unwrap_or(0)},
             "publishingIntervalMs": PUBLISHING_INTERVAL_MS,
             "messages": tally.messages,
             "largestMessageBytes": tally.max_bytes,

@@ -160,9 +160,11 @@ async def main():
         period = a.tag_period_ms / 1000.0
         nxt = time.monotonic()
         while True:
-            nxt += period
+            nxt = max(nxt + period, time.monotonic())  # no catch-up bursts when late
             await asyncio.sleep(max(0.0, nxt - time.monotonic()))
-            for nid in tags:
+            for i, nid in enumerate(tags):
+                if i % 100 == 99:
+                    await asyncio.sleep(0)  # let the server answer Publish requests meanwhile
                 now = datetime.now(timezone.utc)
                 dv = ua.DataValue(ua.Variant((now.timestamp() * 1000.0) % 1e6, D),
                                   SourceTimestamp=now, ServerTimestamp=now)
