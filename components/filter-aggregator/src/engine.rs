@@ -4,6 +4,7 @@
 
 use crate::check::{self, ConversionCache, event_time};
 use crate::point_hash::NameMap;
+use crate::point_index::PointIndex;
 use crate::reduce::{self, Published};
 use crate::rule::{Rule, StatSet, WindowSpec};
 use crate::stats::RuleStats;
@@ -91,36 +92,45 @@ impl RuleRuntime {
     }
 }
 
-/// State of one point.
+/// State of one point, kept small: points are many. Its windows live in the engine's
+/// window arena, so points without windows pay nothing for them.
 #[derive(Debug)]
 struct PointSlot {
     /// Index of the rule that handles it; `None` when no rule selects it.
     rule: Option<u32>,
+    /// Index in the engine's units of the latest reading's unit, for aggregates.
+    unit: Option<u32>,
+    /// First of the point's window states in the arena (one per window of its rule).
+    windows: u32,
     last: Option<Published>,
-    /// Unit of the latest reading, for aggregates.
-    unit: Option<Arc<str>>,
-    windows: Box<[WindowState]>,
 }
 
-impl PointSlot {
-    fn new(rule: Option<u32>, rules: &[RuleRuntime]) -> Self {
-        let windows = rule
-            .and_then(|i| rules.get(i as usize))
-            .map_or(0, |r| r.rule.windows.len());
-        Self {
+/// Per-point state in dense vectors, indexed by point id.
+#[derive(Debug, Default)]
+struct Points {
+    index: PointIndex,
+    slots: Vec<PointSlot>,
+    windows: Vec<WindowState>,
+}
+
+impl Points {
+    /// A fresh slot for a point under `rule`, with `count` new window states.
+    fn slot(&mut self, rule: Option<u32>, count: usize) -> PointSlot {
+        let windows = u32::try_from(self.windows.len()).unwrap_or(u32::MAX);
+        self.windows
+            .extend((0..count).map(|_| WindowState::default()));
+        PointSlot {
             rule,
-            last: None,
             unit: None,
-            windows: (0..windows).map(|_| WindowState::default()).collect(),
+            windows,
+            last: None,
         }
     }
 }
 
-/// The points of one device.
-#[derive(Debug)]
-struct DeviceSlots {
-    id: DeviceId,
-    points: NameMap<PointSlot>,
+fn window_count(rules: &[RuleRuntime], rule: Option<u32>) -> usize {
+    rule.and_then(|i| rules.get(i as usize))
+        .map_or(0, |r| r.rule.windows.len())
 }
 
 /// The rule engine.
@@ -129,7 +139,10 @@ pub struct Engine {
     rules: Vec<RuleRuntime>,
     pass_unmatched: bool,
     unmatched: RuleStats,
-    devices: NameMap<DeviceSlots>,
+    /// Device name → index in `device_ids`.
+    devices: NameMap<u32>,
+    device_ids: Vec<DeviceId>,
+    points: Points,
     /// Latest gateway time seen through [`Engine::tick`].
     clock: i64,
     /// Units seen, shared by the points (few units, many points).
@@ -147,6 +160,8 @@ impl Engine {
             pass_unmatched,
             unmatched: RuleStats::default(),
             devices: NameMap::default(),
+            device_ids: Vec::new(),
+            points: Points::default(),
             clock: i64::MIN,
             units: Vec::new(),
         }
@@ -155,26 +170,32 @@ impl Engine {
     /// Handles one reading received at gateway time `now_ms`.
     pub fn ingest(&mut self, reading: Reading, now_ms: i64, out: &mut Outputs) {
         let device = reading.source().device();
-        let slots = match self.devices.get_mut(device.as_str()) {
-            Some(slots) => slots,
-            None => self
-                .devices
-                .entry(Box::from(device.as_str()))
-                .or_insert_with(|| DeviceSlots {
-                    id: device.clone(),
-                    points: NameMap::default(),
-                }),
+        let device_index = match self.devices.get(device.as_str()) {
+            Some(i) => *i,
+            None => {
+                let i = u32::try_from(self.device_ids.len()).unwrap_or(u32::MAX);
+                self.devices.insert(Box::from(device.as_str()), i);
+                self.device_ids.push(device.clone());
+                i
+            }
         };
         let point = reading.source().point();
-        let slot = match slots.points.get_mut(point) {
-            Some(slot) => slot,
+        let id = match self.points.index.get(device_index, point) {
+            Some(id) => id as usize,
             None => {
                 let rule = resolve(&self.rules, device.as_str(), point);
-                slots
-                    .points
-                    .entry(Box::from(point))
-                    .or_insert_with(|| PointSlot::new(rule, &self.rules))
+                let slot = self.points.slot(rule, window_count(&self.rules, rule));
+                self.points.slots.push(slot);
+                self.points.index.insert(device_index, point) as usize
             }
+        };
+        let Points {
+            index,
+            slots,
+            windows,
+        } = &mut self.points;
+        let Some(slot) = slots.get_mut(id) else {
+            return;
         };
         let Some(runtime) = slot.rule.and_then(|i| self.rules.get_mut(i as usize)) else {
             self.unmatched.received += 1;
@@ -208,16 +229,23 @@ impl Engine {
             }
         };
         let t = event_time(&reading);
-        let point = reading.source().point();
         if let Some(unit) = reading.unit()
-            && slot.unit.as_deref() != Some(unit)
+            && slot
+                .unit
+                .and_then(|u| self.units.get(u as usize))
+                .is_none_or(|known| **known != *unit)
         {
             slot.unit = Some(intern(&mut self.units, unit));
         }
-        if !slot.windows.is_empty() && reading.quality() != Quality::Bad {
+        let first = slot.windows as usize;
+        let states = windows
+            .get_mut(first..first + rule.windows.len())
+            .unwrap_or_default();
+        if !states.is_empty() && reading.quality() != Quality::Bad {
             let number = reading.value().and_then(Value::as_f64);
-            for (i, (spec, window)) in rule.windows.iter().zip(slot.windows.iter_mut()).enumerate()
-            {
+            let unit = slot.unit.and_then(|u| self.units.get(u as usize));
+            let (_, point) = index.key(id as u32);
+            for (i, (spec, window)) in rule.windows.iter().zip(states.iter_mut()).enumerate() {
                 let state = if spec.stats.contains(StatSet::STATES) {
                     reading.value().map(|v| state_of(&runtime.states[i], v))
                 } else {
@@ -230,10 +258,10 @@ impl Engine {
                     spec,
                     window,
                     self.clock,
-                    &slots.id,
+                    &self.device_ids[device_index as usize],
                     point,
                     rule,
-                    slot.unit.as_deref(),
+                    unit.map(|u| &**u),
                     out,
                 );
                 runtime.stats.aggregates += emitted;
@@ -260,23 +288,33 @@ impl Engine {
     }
 
     fn close_all(&mut self, clock: i64, out: &mut Outputs) {
-        for slots in self.devices.values_mut() {
-            for (point, slot) in &mut slots.points {
-                let Some(runtime) = slot.rule.and_then(|i| self.rules.get_mut(i as usize)) else {
-                    continue;
-                };
-                for (spec, window) in runtime.rule.windows.iter().zip(slot.windows.iter_mut()) {
-                    runtime.stats.aggregates += close_window(
-                        spec,
-                        window,
-                        clock,
-                        &slots.id,
-                        point,
-                        &runtime.rule,
-                        slot.unit.as_deref(),
-                        out,
-                    );
-                }
+        let Points {
+            index,
+            slots,
+            windows,
+        } = &mut self.points;
+        for (id, slot) in slots.iter().enumerate() {
+            let Some(runtime) = slot.rule.and_then(|i| self.rules.get_mut(i as usize)) else {
+                continue;
+            };
+            let first = slot.windows as usize;
+            let count = runtime.rule.windows.len();
+            let Some(states) = windows.get_mut(first..first + count) else {
+                continue;
+            };
+            let (device, point) = index.key(id as u32);
+            let unit = slot.unit.and_then(|u| self.units.get(u as usize));
+            for (spec, window) in runtime.rule.windows.iter().zip(states.iter_mut()) {
+                runtime.stats.aggregates += close_window(
+                    spec,
+                    window,
+                    clock,
+                    &self.device_ids[device as usize],
+                    point,
+                    &runtime.rule,
+                    unit.map(|u| &**u),
+                    out,
+                );
             }
         }
     }
@@ -301,24 +339,49 @@ impl Engine {
             .collect();
         self.pass_unmatched = pass_unmatched;
         let mut report = Reload::default();
-        for slots in self.devices.values_mut() {
-            for (point, slot) in &mut slots.points {
-                let new = resolve(&self.rules, slots.id.as_str(), point);
-                let same = match (slot.rule, new) {
-                    (None, None) => true,
-                    (Some(o), Some(n)) => {
-                        let (o, n) = (&old[o as usize].rule, &self.rules[n as usize].rule);
-                        o.id == n.id && o.source == n.source
-                    }
-                    _ => false,
-                };
-                if same {
-                    slot.rule = new;
-                    report.points_kept += 1;
-                } else {
-                    *slot = PointSlot::new(new, &self.rules);
-                    report.points_reset += 1;
+        for id in 0..self.points.slots.len() {
+            let (device, point) = self.points.index.key(id as u32);
+            let device = self.device_ids[device as usize].as_str();
+            let new = resolve(&self.rules, device, point);
+            let slot = &mut self.points.slots[id];
+            let same = match (slot.rule, new) {
+                (None, None) => true,
+                (Some(o), Some(n)) => {
+                    let (o, n) = (&old[o as usize].rule, &self.rules[n as usize].rule);
+                    o.id == n.id && o.source == n.source
                 }
+                _ => false,
+            };
+            if same {
+                slot.rule = new;
+                report.points_kept += 1;
+                continue;
+            }
+            report.points_reset += 1;
+            let (had, wants) = (
+                window_count(&old, slot.rule),
+                window_count(&self.rules, new),
+            );
+            let first = slot.windows as usize;
+            if wants <= had {
+                // Reuse the point's window states in place (reloads are rare: the rest of a
+                // larger range stays unused).
+                let reused = self.points.windows.get_mut(first..first + wants);
+                reused
+                    .into_iter()
+                    .flatten()
+                    .for_each(|w| *w = WindowState::default());
+                *slot = PointSlot {
+                    rule: new,
+                    unit: None,
+                    windows: slot.windows,
+                    last: None,
+                };
+            } else {
+                if let Some(stale) = self.points.windows.get_mut(first..first + had) {
+                    stale.iter_mut().for_each(|w| *w = WindowState::default());
+                }
+                self.points.slots[id] = self.points.slot(new, wants);
             }
         }
         report
@@ -350,18 +413,17 @@ impl Engine {
 
     /// How many points the engine holds state for.
     pub fn point_count(&self) -> usize {
-        self.devices.values().map(|d| d.points.len()).sum()
+        self.points.index.len()
     }
 }
 
-/// The shared copy of `unit`.
-fn intern(units: &mut Vec<Arc<str>>, unit: &str) -> Arc<str> {
-    if let Some(known) = units.iter().find(|u| ***u == *unit) {
-        return known.clone();
-    }
-    let new: Arc<str> = Arc::from(unit);
-    units.push(new.clone());
-    new
+/// The index of `unit` among the units seen, adding it if new.
+fn intern(units: &mut Vec<Arc<str>>, unit: &str) -> u32 {
+    let at = units.iter().position(|u| **u == *unit).unwrap_or_else(|| {
+        units.push(Arc::from(unit));
+        units.len() - 1
+    });
+    u32::try_from(at).unwrap_or(u32::MAX)
 }
 
 /// Index of the first rule that selects the point.

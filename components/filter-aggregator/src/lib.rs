@@ -8,6 +8,7 @@ pub mod engine;
 pub mod glob;
 pub mod pipeline;
 pub mod point_hash;
+pub mod point_index;
 pub mod reduce;
 pub mod rule;
 pub mod service;

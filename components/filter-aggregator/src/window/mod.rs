@@ -7,18 +7,16 @@
 //! is reported only if it holds at least one reading.
 
 mod acc;
+mod panes;
 mod states;
 
 pub use acc::{Acc, percentile_of_sorted};
 
 use crate::rule::{StatSet, WindowSpec};
 use edge_model::{Stats, TimeWindow};
+use panes::Panes;
 use states::Durations;
 use std::sync::Arc;
-
-/// State changes of one pane, boxed: one word per pane when unused, against three for a bare
-/// Vec.
-type StateEvents = Box<Vec<(i64, Arc<str>)>>;
 
 /// The readings of one hop-sized slice of time.
 #[derive(Debug, Clone)]
@@ -27,9 +25,16 @@ struct Pane {
     /// Readings admitted, numbers or not.
     readings: u64,
     acc: Acc,
-    /// (timestamp, state) in timestamp order; only when the spec reports state durations
-    /// (boxed: points are many, state points few).
-    events: Option<StateEvents>,
+}
+
+/// State changes of the open panes, and the last one before them; only when the spec reports
+/// state durations (boxed: points are many, state points few).
+#[derive(Debug, Clone, Default)]
+struct StateLog {
+    /// (timestamp, state) in timestamp order.
+    events: Vec<(i64, Arc<str>)>,
+    /// The last event of the panes already dropped: the state a later window starts in.
+    carry: Option<(i64, Arc<str>)>,
 }
 
 /// Whether a reading was taken into a window.
@@ -42,16 +47,26 @@ pub enum Admit {
 }
 
 /// The open windows of one point under one spec.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct WindowState {
     /// Panes in start order.
-    panes: Vec<Pane>,
-    /// Every window starting before this is closed; `None` before the first close.
-    next_start: Option<i64>,
+    panes: Panes<Pane>,
+    /// Every window starting before this is closed; `i64::MIN` before the first close.
+    next_start: i64,
     /// Newest reading timestamp seen.
     watermark: i64,
-    /// The last state event of the panes already dropped: the state a later window starts in.
-    carry: Option<Box<(i64, Arc<str>)>>,
+    states: Option<Box<StateLog>>,
+}
+
+impl Default for WindowState {
+    fn default() -> Self {
+        Self {
+            panes: Panes::default(),
+            next_start: i64::MIN,
+            watermark: 0,
+            states: None,
+        }
+    }
 }
 
 impl WindowState {
@@ -70,18 +85,15 @@ impl WindowState {
         // The window starting at the pane is the last one holding it: once that is closed,
         // all of them are.
         let last_end = pane_start.saturating_add(spec.length_ms);
-        if self.next_start.is_some_and(|next| pane_start < next)
+        if pane_start < self.next_start
             || last_end.saturating_add(spec.grace_ms) <= clock.max(self.watermark)
         {
             return Admit::Late;
         }
         self.watermark = self.watermark.max(t);
-        let at = self.panes.partition_point(|p| p.start < pane_start);
-        if self.panes.get(at).is_none_or(|p| p.start != pane_start) {
-            if self.panes.len() == self.panes.capacity() {
-                // Most points hold one or two panes; grow one at a time to keep memory small.
-                self.panes.reserve_exact(1);
-            }
+        let panes = self.panes.as_slice();
+        let at = panes.partition_point(|p| p.start < pane_start);
+        if panes.get(at).is_none_or(|p| p.start != pane_start) {
             let keep_values = !spec.percentiles.is_empty();
             self.panes.insert(
                 at,
@@ -89,17 +101,17 @@ impl WindowState {
                     start: pane_start,
                     readings: 0,
                     acc: Acc::new(keep_values),
-                    events: None,
                 },
             );
         }
-        let pane = &mut self.panes[at];
-        pane.readings += 1;
-        if let Some(x) = number {
-            pane.acc.push(t, x);
+        if let Some(pane) = self.panes.as_mut_slice().get_mut(at) {
+            pane.readings += 1;
+            if let Some(x) = number {
+                pane.acc.push(t, x);
+            }
         }
         if let Some(state) = state {
-            let events = pane.events.get_or_insert_with(Box::default);
+            let events = &mut self.states.get_or_insert_with(Box::default).events;
             let i = events.partition_point(|(et, _)| *et <= t);
             events.insert(i, (t, state));
         }
@@ -108,7 +120,7 @@ impl WindowState {
 
     /// Whether the point holds no open window.
     pub fn is_empty(&self) -> bool {
-        self.panes.is_empty()
+        self.panes.as_slice().is_empty()
     }
 
     /// Closes every window that ends `grace` before `clock` (or before the newest reading),
@@ -120,10 +132,10 @@ impl WindowState {
         emit: &mut impl FnMut(TimeWindow, Stats),
     ) {
         let clock = clock.max(self.watermark);
-        while let Some(first) = self.panes.first() {
+        while let Some(first) = self.panes.as_slice().first() {
             // Windows before the first one holding the first pane hold nothing: skip them.
             let earliest = first.start.saturating_sub(spec.length_ms - spec.hop_ms);
-            let start = self.next_start.map_or(earliest, |next| next.max(earliest));
+            let start = self.next_start.max(earliest);
             let end = start.saturating_add(spec.length_ms);
             if end.saturating_add(spec.grace_ms) > clock {
                 break;
@@ -134,7 +146,7 @@ impl WindowState {
                 emit(window, stats);
             }
             let next = start.saturating_add(spec.hop_ms);
-            self.next_start = Some(next);
+            self.next_start = next;
             self.drop_panes_before(next);
             if next == start {
                 break;
@@ -143,14 +155,14 @@ impl WindowState {
     }
 
     fn drop_panes_before(&mut self, start: i64) {
-        let keep = self.panes.partition_point(|p| p.start < start);
-        for pane in self.panes.drain(..keep) {
-            if let Some(last) = pane.events.as_ref().and_then(|e| e.last()) {
-                self.carry = Some(Box::new(last.clone()));
+        let keep = self.panes.as_slice().partition_point(|p| p.start < start);
+        self.panes.remove_front(keep, drop);
+        // Panes are hop-aligned, so an event is in a dropped pane exactly when it is earlier.
+        if let Some(log) = &mut self.states {
+            let gone = log.events.partition_point(|(t, _)| *t < start);
+            if gone > 0 {
+                log.carry = log.events.drain(..gone).next_back();
             }
-        }
-        if self.panes.is_empty() {
-            self.panes = Vec::new();
         }
     }
 
@@ -159,7 +171,7 @@ impl WindowState {
         let inside = |p: &&Pane| p.start >= start && p.start < end;
         let mut acc = Acc::new(!spec.percentiles.is_empty());
         let mut readings = 0;
-        for pane in self.panes.iter().filter(inside) {
+        for pane in self.panes.as_slice().iter().filter(inside) {
             acc.merge(&pane.acc);
             readings += pane.readings;
         }
@@ -183,18 +195,16 @@ impl WindowState {
             }
         }
         if spec.stats.contains(StatSet::STATES) {
-            let before = self
-                .panes
-                .iter()
-                .filter(|p| p.start < start)
-                .filter_map(|p| p.events.as_ref().and_then(|e| e.last()))
-                .next_back()
-                .or(self.carry.as_deref());
+            let log = self.states.as_deref();
+            let events = log.map_or(&[][..], |l| l.events.as_slice());
+            let first = events.partition_point(|(t, _)| *t < start);
+            let before = first
+                .checked_sub(1)
+                .and_then(|i| events.get(i))
+                .or(log.and_then(|l| l.carry.as_ref()));
             let mut durations = Durations::starting(start, before.map(|(_, s)| s.clone()));
-            for pane in self.panes.iter().filter(inside) {
-                for (t, state) in pane.events.iter().flat_map(|e| e.iter()) {
-                    durations.change(*t, state);
-                }
+            for (t, state) in events.iter().skip(first).take_while(|(t, _)| *t < end) {
+                durations.change(*t, state);
             }
             stats.state_durations_ms = durations.finish(end);
         }
