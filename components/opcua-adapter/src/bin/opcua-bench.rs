@@ -278,11 +278,17 @@ async fn run(seconds: u64, items: usize) -> anyhow::Result<()> {
         vm_hwm as f64 / 1024.0
     );
     println!(
-        "| latency p50 / p95 / p99 / max (ms) | {} / {} / {} / {} |",
+        "| latency server change → outlet p50 / p95 / p99 / max (ms) | {} / {} / {} / {} |",
         percentile(&lat, 0.5),
         percentile(&lat, 0.95),
         percentile(&lat, 0.99),
         lat.last().copied().unwrap_or(0)
+    );
+    println!(
+        "| of which inside the adapter (receive → outlet) p50 / p99 / max (ms) | {} / {} / {} |",
+        percentile(&inside, 0.5),
+        percentile(&inside, 0.99),
+        inside.last().copied().unwrap_or(0)
     );
     println!(
         "| messages / largest message (bytes) | {} / {} |",
