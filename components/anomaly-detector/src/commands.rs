@@ -89,8 +89,10 @@ mod tests {
 
     #[test]
     fn parses_an_acknowledgement() {
-        let ack = parse(json!({"requestId": 7, "action": "acknowledge", "device": "p1",
-            "alarmId": "anomaly.m", "user": "op"}))
+        let ack = parse(
+            json!({"requestId": 7, "action": "acknowledge", "device": "p1",
+            "alarmId": "anomaly.m", "user": "op"}),
+        )
         .unwrap();
         assert_eq!(ack.request_id, json!(7));
         assert_eq!(ack.user.as_deref(), Some("op"));
@@ -103,7 +105,10 @@ mod tests {
     fn refuses_other_actions_and_bad_bodies_with_the_request_id() {
         let r = parse(json!({"requestId": "a", "action": "write", "device": "p1", "alarmId": "x"}))
             .unwrap_err();
-        assert_eq!((r["ok"].clone(), r["requestId"].clone()), (json!(false), json!("a")));
+        assert_eq!(
+            (r["ok"].clone(), r["requestId"].clone()),
+            (json!(false), json!("a"))
+        );
         assert!(r["error"].as_str().unwrap().contains("unknown action"));
         let r = parse(json!({"requestId": "b", "action": "acknowledge"})).unwrap_err();
         assert!(r["error"].as_str().unwrap().contains("bad command"));

@@ -147,10 +147,16 @@ pub fn validate(c: AnomalyDetectorConfig) -> Result<AnomalyDetector, ConfigError
         return Err(ConfigError::new("hopSteps", "must be 1..=3600"));
     }
     if c.step_ms.is_some_and(|s| s > 3_600_000) {
-        return Err(ConfigError::new("stepMs", "must be at most 3600000 (0 = the model's)"));
+        return Err(ConfigError::new(
+            "stepMs",
+            "must be at most 3600000 (0 = the model's)",
+        ));
     }
     if c.forward_fill_limit_steps > 3600 {
-        return Err(ConfigError::new("forwardFillLimitSteps", "must be 0..=3600"));
+        return Err(ConfigError::new(
+            "forwardFillLimitSteps",
+            "must be 0..=3600",
+        ));
     }
     if c.baseline_steps > 100_000 {
         return Err(ConfigError::new("baselineSteps", "must be at most 100000"));
@@ -167,10 +173,11 @@ pub fn validate(c: AnomalyDetectorConfig) -> Result<AnomalyDetector, ConfigError
     if !(a.clear_ratio > 0.0 && a.clear_ratio <= 1.0) {
         return Err(ConfigError::new("alarm.clearRatio", "must be in (0, 1]"));
     }
-    let severity: Severity = serde_json::from_value(serde_json::Value::String(
-        a.severity.to_ascii_lowercase(),
-    ))
-    .map_err(|_| ConfigError::new("alarm.severity", "must be low, medium, high or critical"))?;
+    let severity: Severity =
+        serde_json::from_value(serde_json::Value::String(a.severity.to_ascii_lowercase()))
+            .map_err(|_| {
+                ConfigError::new("alarm.severity", "must be low, medium, high or critical")
+            })?;
     if c.devices.is_empty() {
         return Err(ConfigError::new("devices", "at least one device is needed"));
     }
@@ -182,7 +189,10 @@ pub fn validate(c: AnomalyDetectorConfig) -> Result<AnomalyDetector, ConfigError
             return Err(ConfigError::new(format!("{key}.points"), "no points"));
         }
         if let Some((f, _)) = d.points.iter().find(|(_, p)| p.trim().is_empty()) {
-            return Err(ConfigError::new(format!("{key}.points.{f}"), "empty point id"));
+            return Err(ConfigError::new(
+                format!("{key}.points.{f}"),
+                "empty point id",
+            ));
         }
         devices.push(DeviceSpec {
             id: device,
@@ -224,7 +234,10 @@ mod tests {
             "devices": {"pump-1": {"points": {"Current": "current"}}}
         }));
         let v = validate(c).unwrap();
-        assert_eq!((v.hop_steps, v.max_lateness_ms, v.threshold), (5, 1000, Some(3.5)));
+        assert_eq!(
+            (v.hop_steps, v.max_lateness_ms, v.threshold),
+            (5, 1000, Some(3.5))
+        );
         assert!(v.alarm.latching);
     }
 

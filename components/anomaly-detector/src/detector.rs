@@ -2,8 +2,8 @@
 //! run loop feeds it from a thread that owns it (tract inference stays off the async runtime).
 
 use crate::alarm::{AckError, Alarm, AlarmRules, Transition};
-use crate::fit::refit;
 use crate::config::{AnomalyDetector, DeviceSpec};
+use crate::fit::refit;
 use crate::model::{Model, ModelError};
 use crate::score::WindowScore;
 use crate::window::{Assembler, Emitted, Refused, Window, WindowSpec};
@@ -198,38 +198,49 @@ impl Detector {
                 }
             }
         }
-        if let Some(rows) = device.baseline.as_mut() {
+        if device.baseline.is_some() {
             let f = device.points.len();
-            for w in windows.drain(..) {
+            let mut used = 0;
+            for w in &windows {
+                let Some(rows) = device.baseline.as_mut() else {
+                    break;
+                };
+                used += 1;
                 tally.baselined += 1;
                 for (i, row) in w.values.chunks(f).enumerate() {
                     let start = w.start_ms + i as i64 * self.step_ms;
                     rows.insert(start, row.iter().map(|&v| f64::from(v)).collect());
                 }
+                if rows.len() >= self.baseline_steps {
+                    let rows: Vec<Vec<f64>> =
+                        rows.values().take(self.baseline_steps).cloned().collect();
+                    let fitted = refit(&self.model, &rows);
+                    tally.fitted.push((
+                        device.id.clone(),
+                        fitted
+                            .as_ref()
+                            .map(|_| rows.len())
+                            .map_err(ToString::to_string),
+                    ));
+                    // A failed fit leaves the device on the shipped model rather than never
+                    // scoring.
+                    device.model = fitted.ok();
+                    device.baseline = None;
+                }
             }
-            if rows.len() >= self.baseline_steps {
-                let rows: Vec<Vec<f64>> = rows.values().cloned().collect();
-                let fitted = refit(&self.model, &rows);
-                tally.fitted.push((
-                    device.id.clone(),
-                    fitted.as_ref().map(|_| rows.len()).map_err(ToString::to_string),
-                ));
-                // A failed fit leaves the device on the shipped model rather than never scoring.
-                device.model = fitted.ok();
-                device.baseline = None;
-            }
+            windows.drain(..used);
         }
         if windows.is_empty() {
             return Ok((Vec::new(), tally));
         }
         let model = device.model.as_ref().unwrap_or(&self.model);
-        let values: Vec<f32> = windows.iter().flat_map(|w| w.values.iter().copied()).collect();
+        let values: Vec<f32> = windows
+            .iter()
+            .flat_map(|w| w.values.iter().copied())
+            .collect();
         let scores = model.score(&values)?;
         let mut out = Vec::new();
-        let model_ref = ModelRef::new(
-            &self.model.manifest().name,
-            &self.model.manifest().version,
-        );
+        let model_ref = ModelRef::new(&self.model.manifest().name, &self.model.manifest().version);
         let alarm_id = alarm_id(&self.model.manifest().name);
         for (w, s) in windows.iter().zip(&scores) {
             tally.scored += 1;
@@ -258,7 +269,9 @@ impl Detector {
     ) -> Result<(AlarmState, Publish), String> {
         let expected = alarm_id(&self.model.manifest().name);
         if alarm != expected {
-            return Err(format!("unknown alarm {alarm:?} (this detector raises {expected:?})"));
+            return Err(format!(
+                "unknown alarm {alarm:?} (this detector raises {expected:?})"
+            ));
         }
         let d = self
             .devices
@@ -301,10 +314,20 @@ fn alarm_event(alarm_id: &str, device: &DeviceId, severity: Severity, t: &Transi
     let message = match t.state {
         AlarmState::Normal => "Anomaly score back to normal.".to_owned(),
         AlarmState::Pending => format!("Anomaly score {:.3} above threshold; pending.", t.score),
-        AlarmState::Active => format!("Anomaly score {:.3} held above threshold; alarm raised.", t.score),
+        AlarmState::Active => format!(
+            "Anomaly score {:.3} held above threshold; alarm raised.",
+            t.score
+        ),
         AlarmState::Acknowledged => "Alarm acknowledged by an operator.".to_owned(),
     };
-    let mut event = AlarmEvent::new(alarm_id, device.clone(), t.state, severity, message, t.time_ms);
+    let mut event = AlarmEvent::new(
+        alarm_id,
+        device.clone(),
+        t.state,
+        severity,
+        message,
+        t.time_ms,
+    );
     if let Some(since) = t.active_since_ms {
         event = event.with_active_since_ms(since);
     }

@@ -70,9 +70,17 @@ pub fn fit_pca(rows: &[Vec<f64>], scale_floor: f64, variance_kept: f64) -> PcaPa
         .count();
     let axes_kept = (below + 1).min(f);
     let t2_weight = (0..f)
-        .map(|k| if k < axes_kept { 1.0 / values[k].max(1e-12) } else { 0.0 })
+        .map(|k| {
+            if k < axes_kept {
+                1.0 / values[k].max(1e-12)
+            } else {
+                0.0
+            }
+        })
         .collect();
-    let keep = (0..f).map(|k| if k < axes_kept { 1.0 } else { 0.0 }).collect();
+    let keep = (0..f)
+        .map(|k| if k < axes_kept { 1.0 } else { 0.0 })
+        .collect();
     PcaParams {
         mean,
         scale,
@@ -105,7 +113,10 @@ pub fn refit(model: &Model, rows: &[Vec<f64>]) -> Result<Model, ModelError> {
         .flat_map(|win| win.iter().flatten().map(|&v| v as f32))
         .collect();
     let scores = refitted.score(&windows)?;
-    manifest.t2_ref = scores.iter().map(|s| s.t2).fold(f64::MIN_POSITIVE, f64::max);
+    manifest.t2_ref = scores
+        .iter()
+        .map(|s| s.t2)
+        .fold(f64::MIN_POSITIVE, f64::max);
     manifest.q_ref = scores.iter().map(|s| s.q).fold(f64::MIN_POSITIVE, f64::max);
     Model::from_proto(manifest, proto)
 }

@@ -63,7 +63,11 @@ impl Manifest {
         if self.step_ms == 0 {
             return Err("stepMs must be at least 1".into());
         }
-        for (key, v) in [("threshold", self.threshold), ("t2Ref", self.t2_ref), ("qRef", self.q_ref)] {
+        for (key, v) in [
+            ("threshold", self.threshold),
+            ("t2Ref", self.t2_ref),
+            ("qRef", self.q_ref),
+        ] {
             if !(v.is_finite() && v > 0.0) {
                 return Err(format!("{key} must be a positive number, got {v}"));
             }

@@ -41,8 +41,17 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let name = ComponentName::new(component)?;
-    let previous = carry.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.model.take();
-    let alarms = std::mem::take(&mut carry.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.alarms);
+    let previous = carry
+        .lock()
+        .map_err(|_| anyhow::anyhow!("poisoned"))?
+        .model
+        .take();
+    let alarms = std::mem::take(
+        &mut carry
+            .lock()
+            .map_err(|_| anyhow::anyhow!("poisoned"))?
+            .alarms,
+    );
     let work = ctx.work_dir().to_owned();
     let cfg = config.clone();
     let chosen = tokio::task::spawn_blocking(move || choose(&cfg, &work, previous, alarms)).await?;
@@ -110,8 +119,7 @@ pub fn choose(
     alarms: HashMap<DeviceId, Alarm>,
 ) -> Choice {
     let configured = model_store::model_dir(config).and_then(|dir| {
-        model_store::load_and_keep(&dir, work)
-            .map_err(|e| format!("model {}: {e}", dir.display()))
+        model_store::load_and_keep(&dir, work).map_err(|e| format!("model {}: {e}", dir.display()))
     });
     let problem = match configured {
         Ok(model) => match Detector::new(model, config, alarms.clone()) {
@@ -132,12 +140,16 @@ pub fn choose(
             Ok(detector) => {
                 return Choice::Run {
                     detector,
-                    problem: Some(format!("{problem}; still running the previous model {label}")),
+                    problem: Some(format!(
+                        "{problem}; still running the previous model {label}"
+                    )),
                 };
             }
             Err(e) => {
                 return Choice::Idle {
-                    problem: format!("{problem}; the previous model {label} does not fit either: {e}"),
+                    problem: format!(
+                        "{problem}; the previous model {label} does not fit either: {e}"
+                    ),
                     alarms,
                 };
             }
@@ -153,10 +165,17 @@ pub fn choose(
 async fn report(ctx: &Ctx, name: &ComponentName, problem: &str, running: bool) {
     tracing::error!(error = problem, "Model not usable.");
     ctx.metrics().counter(names::ERRORS_TOTAL).inc();
-    let state = if running { LinkState::Online } else { LinkState::Offline };
+    let state = if running {
+        LinkState::Online
+    } else {
+        LinkState::Offline
+    };
     let status = ComponentStatus::new(name.clone(), state, now_ms()).with_detail(problem);
     if let Ok(body) = serde_json::to_value(&status)
-        && let Err(e) = ctx.ipc().publish_json(Topic::status(name).as_str(), body).await
+        && let Err(e) = ctx
+            .ipc()
+            .publish_json(Topic::status(name).as_str(), body)
+            .await
     {
         tracing::warn!(error = %e, "Status not published.");
     }
@@ -179,7 +198,9 @@ fn infer(
                         break;
                     }
                 }
-                Err(e) => tracing::error!(device = %batch.device(), error = %e, "Windows not scored."),
+                Err(e) => {
+                    tracing::error!(device = %batch.device(), error = %e, "Windows not scored.")
+                }
             },
             Input::Ack(ack, reply) => {
                 let result = detector.acknowledge(&ack.device, &ack.alarm_id, now_ms());
@@ -209,7 +230,10 @@ async fn pump(
         .await?;
     let command_topic = Topic::command(name);
     let response_topic = Topic::command_response(name);
-    let mut commands_sub = ctx.ipc().subscribe_to_topic(command_topic.as_str(), None).await?;
+    let mut commands_sub = ctx
+        .ipc()
+        .subscribe_to_topic(command_topic.as_str(), None)
+        .await?;
     let metrics = ctx.metrics();
     let (received, sent, dropped, errors) = (
         metrics.counter(names::RECEIVED_TOTAL),
@@ -303,7 +327,8 @@ fn json_of(m: PublishMessage) -> Result<serde_json::Value, String> {
         return Ok(j.message);
     }
     if let Some(b) = m.binary_message {
-        return serde_json::from_slice(&b.message).map_err(|e| format!("binary message is not JSON: {e}"));
+        return serde_json::from_slice(&b.message)
+            .map_err(|e| format!("binary message is not JSON: {e}"));
     }
     Err("empty message".into())
 }

@@ -140,7 +140,9 @@ impl Assembler {
         let Some(mark) = self.watermark else { return };
         // Slot s closes when mark >= (s + 1) * step + lateness.
         let closable = (mark - self.spec.max_lateness_ms).div_euclid(self.spec.step_ms) - 1;
-        let Some(&first_open) = self.open.keys().next() else { return };
+        let Some(&first_open) = self.open.keys().next() else {
+            return;
+        };
         let mut next = self.last_closed.map_or(first_open, |c| c + 1);
         // A long silence: slots more than a whole window plus the fill limit before the next
         // data are all missing, so start over just before that data.
@@ -154,7 +156,10 @@ impl Assembler {
                 next = ahead - horizon;
                 continue;
             }
-            let cells = self.open.remove(&next).unwrap_or_else(|| vec![None; self.points]);
+            let cells = self
+                .open
+                .remove(&next)
+                .unwrap_or_else(|| vec![None; self.points]);
             self.close_slot(next, cells, out);
             next += 1;
         }

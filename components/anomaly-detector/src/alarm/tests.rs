@@ -22,7 +22,10 @@ fn run(alarm: &mut Alarm, scores: &[(f64, i64)]) -> Vec<(AlarmState, i64)> {
 #[test]
 fn a_condition_held_for_the_minimum_duration_raises_the_alarm() {
     let mut a = Alarm::new(rules(false));
-    let got = run(&mut a, &[(0.5, 0), (1.5, 1000), (1.5, 2000), (1.5, 3000), (1.5, 4000)]);
+    let got = run(
+        &mut a,
+        &[(0.5, 0), (1.5, 1000), (1.5, 2000), (1.5, 3000), (1.5, 4000)],
+    );
     assert_eq!(got, vec![(Pending, 1000), (Active, 4000)]);
 }
 
@@ -37,7 +40,16 @@ fn a_short_excursion_returns_to_normal_without_raising() {
 fn hysteresis_keeps_the_condition_between_the_two_levels() {
     let mut a = Alarm::new(rules(false));
     // 0.9 is below the threshold but above threshold x 0.8: the condition stays on.
-    let got = run(&mut a, &[(1.5, 0), (0.9, 1000), (0.9, 2000), (0.9, 3000), (0.79, 4000)]);
+    let got = run(
+        &mut a,
+        &[
+            (1.5, 0),
+            (0.9, 1000),
+            (0.9, 2000),
+            (0.9, 3000),
+            (0.79, 4000),
+        ],
+    );
     assert_eq!(got, vec![(Pending, 0), (Active, 3000), (Normal, 4000)]);
 }
 
@@ -68,7 +80,10 @@ fn acknowledging_while_the_condition_holds_waits_for_it_to_clear() {
     assert_eq!(ack.state, Acknowledged);
     assert_eq!(ack.active_since_ms, Some(0));
     // Still anomalous: stays acknowledged; then clears to normal.
-    assert_eq!(run(&mut a, &[(1.6, 4000), (0.2, 5000)]), vec![(Normal, 5000)]);
+    assert_eq!(
+        run(&mut a, &[(1.6, 4000), (0.2, 5000)]),
+        vec![(Normal, 5000)]
+    );
 }
 
 #[test]

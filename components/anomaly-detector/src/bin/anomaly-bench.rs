@@ -54,13 +54,17 @@ fn run(args: &Args) -> Result<(), String> {
     let per = w * f;
     for i in 0..1000 {
         let k = i % args.windows;
-        model.score(&input[k * per..(k + 1) * per]).map_err(|e| e.to_string())?;
+        model
+            .score(&input[k * per..(k + 1) * per])
+            .map_err(|e| e.to_string())?;
     }
     let mut single = Vec::with_capacity(args.iters);
     for i in 0..args.iters {
         let k = i % args.windows;
         let t = Instant::now();
-        model.score(&input[k * per..(k + 1) * per]).map_err(|e| e.to_string())?;
+        model
+            .score(&input[k * per..(k + 1) * per])
+            .map_err(|e| e.to_string())?;
         single.push(t.elapsed());
     }
     single.sort();
@@ -84,18 +88,31 @@ fn run(args: &Args) -> Result<(), String> {
         loads[loads.len() / 2].as_secs_f64() * 1e3
     };
     let m = model.manifest();
-    println!("Model {} {} ({} steps x {} features), {} windows, {} single-window runs", m.name, m.version, w, f, args.windows, args.iters);
-    println!("| engine | single window median, µs | p99, µs | windows/s (batch {}) | load, ms |", args.windows);
+    println!(
+        "Model {} {} ({} steps x {} features), {} windows, {} single-window runs",
+        m.name, m.version, w, f, args.windows, args.iters
+    );
+    println!(
+        "| engine | single window median, µs | p99, µs | windows/s (batch {}) | load, ms |",
+        args.windows
+    );
     println!("|---|---|---|---|---|");
-    println!("| tract 0.23.9 (Rust, the detector's path) | {tract_single:.1} | {tract_p99:.1} | {tract_batch:.0} | {load_ms:.2} |");
+    println!(
+        "| tract 0.23.9 (Rust, the detector's path) | {tract_single:.1} | {tract_p99:.1} | {tract_batch:.0} | {load_ms:.2} |"
+    );
     println!(
         "| onnxruntime {} (Python, 1 thread) | {ort_single:.1} | {:.1} | {ort_batch:.0} | {:.2} |",
         ort["onnxruntime"].as_str().unwrap_or("?"),
         ort["singleP99Us"].as_f64().unwrap_or(f64::NAN),
         ort["loadMs"].as_f64().unwrap_or(f64::NAN)
     );
-    println!("tract / onnxruntime single-window latency ratio: {ratio:.2} (target <= 1.0); tract windows/s {tract_batch:.0} (target >= 10000)");
-    println!("bench process peak RSS (tract + model + this run): {:.1} MiB (target <= 40)", rss.1 as f64 / 1024.0);
+    println!(
+        "tract / onnxruntime single-window latency ratio: {ratio:.2} (target <= 1.0); tract windows/s {tract_batch:.0} (target >= 10000)"
+    );
+    println!(
+        "bench process peak RSS (tract + model + this run): {:.1} MiB (target <= 40)",
+        rss.1 as f64 / 1024.0
+    );
     println!(
         "{}",
         serde_json::json!({
@@ -109,7 +126,12 @@ fn run(args: &Args) -> Result<(), String> {
     Ok(())
 }
 
-fn onnxruntime(args: &Args, input: &[f32], w: usize, f: usize) -> Result<serde_json::Value, String> {
+fn onnxruntime(
+    args: &Args,
+    input: &[f32],
+    w: usize,
+    f: usize,
+) -> Result<serde_json::Value, String> {
     let dir = std::env::temp_dir().join(format!("anomaly-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let data = dir.join("input.f32");
@@ -120,12 +142,25 @@ fn onnxruntime(args: &Args, input: &[f32], w: usize, f: usize) -> Result<serde_j
         .arg("bench")
         .arg(args.model.join(ONNX_FILE))
         .arg(&data)
-        .args([args.windows.to_string(), w.to_string(), f.to_string(), args.iters.to_string()])
+        .args([
+            args.windows.to_string(),
+            w.to_string(),
+            f.to_string(),
+            args.iters.to_string(),
+        ])
         .output()
-        .map_err(|e| format!("{}: {e} (create the venv: scripts/setup-test-env.sh)", args.python.display()))?;
+        .map_err(|e| {
+            format!(
+                "{}: {e} (create the venv: scripts/setup-test-env.sh)",
+                args.python.display()
+            )
+        })?;
     let _ignored = std::fs::remove_dir_all(&dir);
     if !out.status.success() {
-        return Err(format!("onnxruntime peer failed: {}", String::from_utf8_lossy(&out.stderr)));
+        return Err(format!(
+            "onnxruntime peer failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
     }
     let text = String::from_utf8_lossy(&out.stdout);
     serde_json::from_str(text.trim()).map_err(|e| format!("onnxruntime peer output {text:?}: {e}"))

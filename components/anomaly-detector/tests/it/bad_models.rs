@@ -11,7 +11,10 @@ use edge_model::DeviceId;
 use serde_json::json;
 use std::collections::HashMap;
 
-fn config(model_dir: &std::path::Path, features: &[&str]) -> anomaly_detector::config::AnomalyDetector {
+fn config(
+    model_dir: &std::path::Path,
+    features: &[&str],
+) -> anomaly_detector::config::AnomalyDetector {
     let points: serde_json::Map<_, _> = features
         .iter()
         .map(|f| ((*f).to_owned(), json!(f.to_lowercase().replace(' ', "-"))))
@@ -25,7 +28,11 @@ fn config(model_dir: &std::path::Path, features: &[&str]) -> anomaly_detector::c
 }
 
 fn skab_features() -> Vec<String> {
-    Model::load(&shipped_model()).unwrap().manifest().features.clone()
+    Model::load(&shipped_model())
+        .unwrap()
+        .manifest()
+        .features
+        .clone()
 }
 
 #[test]
@@ -94,7 +101,10 @@ fn configured_points_that_differ_from_the_model_features_are_refused() {
     let err = Detector::new(model, &c, HashMap::new()).unwrap_err();
     assert!(matches!(err, ModelError::Shape(_)), "{err}");
     let text = err.to_string();
-    assert!(text.contains("pump-1") && text.contains("Volume Flow RateRMS"), "{text}");
+    assert!(
+        text.contains("pump-1") && text.contains("Volume Flow RateRMS"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -106,11 +116,19 @@ fn a_bad_new_model_keeps_the_previous_model_running() {
     let features = skab_features();
     let names: Vec<&str> = features.iter().map(String::as_str).collect();
     let previous = Model::load(&shipped_model()).unwrap();
-    match choose(&config(bad.path(), &names), work.path(), Some(previous), HashMap::new()) {
+    match choose(
+        &config(bad.path(), &names),
+        work.path(),
+        Some(previous),
+        HashMap::new(),
+    ) {
         Choice::Run { detector, problem } => {
             let problem = problem.unwrap();
             assert!(problem.contains("checksum mismatch"), "{problem}");
-            assert!(problem.contains("still running the previous model pca-t2q"), "{problem}");
+            assert!(
+                problem.contains("still running the previous model pca-t2q"),
+                "{problem}"
+            );
             assert_eq!(detector.model().manifest().name, "pca-t2q");
         }
         other => panic!("expected the previous model to run, got {other:?}"),
@@ -123,8 +141,16 @@ fn after_a_restart_the_saved_copy_of_the_last_good_model_runs() {
     let features = skab_features();
     let names: Vec<&str> = features.iter().map(String::as_str).collect();
     // A good load saves a copy in the work folder.
-    let good = choose(&config(&shipped_model(), &names), work.path(), None, HashMap::new());
-    assert!(matches!(good, Choice::Run { problem: None, .. }), "{good:?}");
+    let good = choose(
+        &config(&shipped_model(), &names),
+        work.path(),
+        None,
+        HashMap::new(),
+    );
+    assert!(
+        matches!(good, Choice::Run { problem: None, .. }),
+        "{good:?}"
+    );
     // A new process (no model in memory) with a missing model falls back on the copy.
     let missing = work.path().join("no-such-model");
     let alarms: HashMap<DeviceId, Alarm> = HashMap::new();

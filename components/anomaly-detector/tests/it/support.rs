@@ -43,7 +43,9 @@ pub fn synthetic_rows(n: usize, seed: u64) -> Vec<Vec<f64>> {
             LEVELS
                 .iter()
                 .enumerate()
-                .map(|(i, l)| l * (1.0 + 0.01 * (next() + if i % 2 == 0 { common } else { -common })))
+                .map(|(i, l)| {
+                    l * (1.0 + 0.01 * (next() + if i % 2 == 0 { common } else { -common }))
+                })
                 .collect()
         })
         .collect()
@@ -56,12 +58,31 @@ pub fn windows_of(rows: &[Vec<f64>], w: usize) -> Vec<f32> {
         .collect()
 }
 
-/// A temporary folder under /tmp.
-pub fn temp(prefix: &str) -> tempfile::TempDir {
-    tempfile::Builder::new()
-        .prefix(prefix)
-        .tempdir_in("/tmp")
-        .unwrap()
+/// A folder under /tmp, removed on drop.
+#[derive(Debug)]
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    /// The folder.
+    pub fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A new empty folder under /tmp named after `prefix`, the process and a counter.
+pub fn temp(prefix: &str) -> TempDir {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = PathBuf::from(format!("/tmp/{prefix}-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    TempDir(dir)
 }
 
 /// Copies the shipped model into `dir`.

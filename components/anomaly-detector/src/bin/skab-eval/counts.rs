@@ -35,7 +35,10 @@ impl Counts {
 
     /// F1 = TP / (TP + (FN + FP) / 2) (SKAB's definition).
     pub fn f1(&self) -> f64 {
-        ratio(self.tp as f64, self.tp as f64 + (self.fn_ + self.fp) as f64 / 2.0)
+        ratio(
+            self.tp as f64,
+            self.tp as f64 + (self.fn_ + self.fp) as f64 / 2.0,
+        )
     }
 
     /// False alarm rate FP / (FP + TN), percent.

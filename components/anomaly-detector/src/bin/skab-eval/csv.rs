@@ -35,8 +35,14 @@ pub fn files_in(root: &Path) -> std::io::Result<Vec<PathBuf>> {
 pub fn read(path: &Path, features: &[String]) -> Result<Option<Labelled>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut lines = text.lines();
-    let header = lines.next().ok_or_else(|| format!("{}: empty", path.display()))?;
-    let sep = if header.matches(';').count() >= header.matches(',').count() { ';' } else { ',' };
+    let header = lines
+        .next()
+        .ok_or_else(|| format!("{}: empty", path.display()))?;
+    let sep = if header.matches(';').count() >= header.matches(',').count() {
+        ';'
+    } else {
+        ','
+    };
     let names: Vec<&str> = header.split(sep).map(str::trim).collect();
     let column = |name: &str| names.iter().position(|n| *n == name);
     let Some(label_col) = column("anomaly") else {
@@ -54,13 +60,20 @@ pub fn read(path: &Path, features: &[String]) -> Result<Option<Labelled>, String
             cells
                 .get(c)
                 .and_then(|v| v.trim().parse::<f64>().ok())
-                .ok_or_else(|| format!("{}: row {}: column {c} is not a number", path.display(), i + 2))
+                .ok_or_else(|| {
+                    format!(
+                        "{}: row {}: column {c} is not a number",
+                        path.display(),
+                        i + 2
+                    )
+                })
         };
-        rows.push(cols.iter().map(|&c| number(c)).collect::<Result<Vec<_>, _>>()?);
+        rows.push(
+            cols.iter()
+                .map(|&c| number(c))
+                .collect::<Result<Vec<_>, _>>()?,
+        );
         labels.push(number(label_col)? >= 0.5);
     }
-    Ok(Some(Labelled {
-        rows,
-        labels,
-    }))
+    Ok(Some(Labelled { rows, labels }))
 }

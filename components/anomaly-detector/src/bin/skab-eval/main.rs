@@ -63,7 +63,10 @@ fn run(args: &Args) -> Result<(), String> {
     let features = shipped.manifest().features.clone();
     let w = shipped.window_steps();
     if args.fit_rows + 1 < w {
-        return Err(format!("--fit-rows must be at least {} (one window)", w - 1));
+        return Err(format!(
+            "--fit-rows must be at least {} (one window)",
+            w - 1
+        ));
     }
     let files = csv::files_in(&args.data).map_err(|e| format!("{}: {e}", args.data.display()))?;
     let mut by_experiment: BTreeMap<String, (usize, Counts)> = BTreeMap::new();
@@ -97,7 +100,10 @@ fn run(args: &Args) -> Result<(), String> {
         used += 1;
     }
     if used == 0 {
-        return Err(format!("no labelled SKAB CSVs under {}", args.data.display()));
+        return Err(format!(
+            "no labelled SKAB CSVs under {}",
+            args.data.display()
+        ));
     }
     print_table(args, &shipped, &by_experiment, total, used, skipped);
     println!(
@@ -146,10 +152,16 @@ fn print_table(
         m.window_steps,
         m.fit.scale_floor,
         m.threshold,
-        if args.no_refit { "no refit (shipped parameters)" } else { "fit + calibration" },
+        if args.no_refit {
+            "no refit (shipped parameters)"
+        } else {
+            "fit + calibration"
+        },
         args.fit_rows
     );
-    println!("{used} labelled files scored, {skipped} skipped (no `anomaly` column or too short)\n");
+    println!(
+        "{used} labelled files scored, {skipped} skipped (no `anomaly` column or too short)\n"
+    );
     println!("| experiment | files | test rows | F1 | FAR, % | MAR, % |");
     println!("|---|---|---|---|---|---|");
     for (name, (files, c)) in by_experiment {
@@ -182,7 +194,10 @@ fn print_table(
     ] {
         println!("| {name} | {f1:.2} | {far:.2} | {mar:.2} |");
     }
-    println!("TP={} TN={} FP={} FN={}\n", total.tp, total.tn, total.fp, total.fn_);
+    println!(
+        "TP={} TN={} FP={} FN={}\n",
+        total.tp, total.tn, total.fp, total.fn_
+    );
 }
 
 fn round(v: f64, digits: i32) -> f64 {
