@@ -36,6 +36,30 @@ pub struct DrainEnv {
     pub in_flight: Arc<AtomicUsize>,
 }
 
+impl DrainEnv {
+    /// An environment outside the component (tools, tests): no bandwidth cap, dead letters
+    /// to the returned channel.
+    pub fn standalone(
+        store: StoreHandle,
+        metrics: &component_kit::Metrics,
+        export: &str,
+    ) -> (
+        Self,
+        tokio::sync::mpsc::UnboundedReceiver<serde_json::Value>,
+    ) {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let env = Self {
+            store,
+            wake: Arc::new(Notify::new()),
+            bandwidth: None,
+            metrics: ExportMetrics::new(metrics, export),
+            dead_letters: DeadLetters::Channel(tx),
+            in_flight: Arc::new(AtomicUsize::new(0)),
+        };
+        (env, rx)
+    }
+}
+
 /// Runs the loop for `export` until `shutdown`. A batch already sent when shutdown comes is
 /// still acknowledged in the queue before returning.
 pub async fn run<E: Exporter>(

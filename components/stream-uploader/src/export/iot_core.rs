@@ -41,14 +41,14 @@ pub fn render_topic(template: &str, thing_name: &str, export: &str, local_topic:
         .replace("{topic}", local_topic)
 }
 
+/// One IoT Core message: topic, payload, and the indexes of the records it carries.
+pub type Packed = (String, Vec<u8>, Vec<usize>);
+
 /// Groups envelopes by topic (keeping order) into messages of at most `max_payload` bytes.
 /// Returns (topic, payload, indexes of the records in it) and the indexes of records too large
 /// to send at all.
-pub fn pack(
-    items: Vec<(String, Vec<u8>)>,
-    max_payload: usize,
-) -> (Vec<(String, Vec<u8>, Vec<usize>)>, Vec<usize>) {
-    let mut messages: Vec<(String, Vec<u8>, Vec<usize>)> = Vec::new();
+pub fn pack(items: Vec<(String, Vec<u8>)>, max_payload: usize) -> (Vec<Packed>, Vec<usize>) {
+    let mut messages: Vec<Packed> = Vec::new();
     let mut too_large = Vec::new();
     for (i, (topic, env)) in items.into_iter().enumerate() {
         if env.len() + WRAPPER_BYTES > max_payload {

@@ -200,8 +200,10 @@ fn a_record_larger_than_the_cap_is_refused_even_when_overwriting() {
 #[test]
 fn ttl_expires_old_records_only() {
     let dir = tempfile::tempdir().unwrap();
-    let mut p = QueuePolicy::default();
-    p.ttl = Some(Duration::from_secs(60));
+    let p = QueuePolicy {
+        ttl: Some(Duration::from_secs(60)),
+        ..QueuePolicy::default()
+    };
     let mut store = open(dir.path(), &[("k", p), ("forever", QueuePolicy::default())]);
     store
         .append(&[

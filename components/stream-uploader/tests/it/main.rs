@@ -15,15 +15,11 @@ mod stub_http;
 use component_kit::Metrics;
 use serde_json::{Value, json};
 use std::future::Future;
-use std::sync::Arc;
-use std::sync::atomic::AtomicUsize;
 use std::time::{Duration, Instant};
-use stream_uploader::deadletter::DeadLetters;
 use stream_uploader::drain::DrainEnv;
 use stream_uploader::store::{self, NewRecord, Store, StoreHandle};
-use stream_uploader::telemetry::ExportMetrics;
 use stream_uploader::validate::{Export, validate};
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::mpsc;
 
 /// Every async test ends within this.
 const TEST_DEADLINE: Duration = Duration::from_secs(90);
@@ -73,19 +69,8 @@ struct Env {
 
 fn drain_env(store: &StoreHandle, export: &str) -> Env {
     let metrics = Metrics::new();
-    let (tx, dead) = mpsc::unbounded_channel();
-    Env {
-        env: DrainEnv {
-            store: store.clone(),
-            wake: Arc::new(Notify::new()),
-            bandwidth: None,
-            metrics: ExportMetrics::new(&metrics, export),
-            dead_letters: DeadLetters::Channel(tx),
-            in_flight: Arc::new(AtomicUsize::new(0)),
-        },
-        dead,
-        metrics,
-    }
+    let (env, dead) = DrainEnv::standalone(store.clone(), &metrics, export);
+    Env { env, dead, metrics }
 }
 
 async fn depth(store: &StoreHandle, export: &str) -> u64 {

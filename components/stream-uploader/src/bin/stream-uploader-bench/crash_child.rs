@@ -5,16 +5,11 @@
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::AtomicUsize;
 use std::time::Duration;
-use stream_uploader::deadletter::DeadLetters;
 use stream_uploader::drain::{self, DrainEnv};
 use stream_uploader::export::{Exporter, Outcome};
 use stream_uploader::store::{self, NewRecord, Store, StoredRecord};
-use stream_uploader::telemetry::ExportMetrics;
 use stream_uploader::validate::{BatchLimits, Destination, Export, RetryPolicy};
-use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 /// Records per append.
@@ -93,15 +88,7 @@ pub async fn run(dir: PathBuf, sink: String, start: u64, drain_only: bool) -> an
     let store = store::spawn(store)?;
     say(&format!("OPEN {}", opened.elapsed().as_millis()));
     let metrics = component_kit::Metrics::new();
-    let (tx, _dead) = tokio::sync::mpsc::unbounded_channel();
-    let env = DrainEnv {
-        store: store.clone(),
-        wake: Arc::new(Notify::new()),
-        bandwidth: None,
-        metrics: ExportMetrics::new(&metrics, "sink"),
-        dead_letters: DeadLetters::Channel(tx),
-        in_flight: Arc::new(AtomicUsize::new(0)),
-    };
+    let (env, _dead) = DrainEnv::standalone(store.clone(), &metrics, "sink");
     let stop = CancellationToken::new();
     let draining = tokio::spawn(drain::run(export, TcpSink(sink), env, stop.clone()));
     if drain_only {

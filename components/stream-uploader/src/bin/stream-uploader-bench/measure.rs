@@ -2,16 +2,11 @@
 //! connection, group commit); the Kinesis figure uses the real drain loop and exporter.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::AtomicUsize;
 use std::time::{Duration, Instant};
-use stream_uploader::deadletter::DeadLetters;
 use stream_uploader::drain::{self, DrainEnv};
 use stream_uploader::export::kinesis::KinesisExporter;
 use stream_uploader::store::{self, DrainOrder, NewRecord, QueuePolicy, Store, StoreHandle};
-use stream_uploader::telemetry::ExportMetrics;
 use stream_uploader::validate::{Export, PartitionKey, validate};
-use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 const EXPORT: &str = "bench";
@@ -327,15 +322,7 @@ async fn kinesis_cpu(url: &str, dir: &Path) -> anyhow::Result<(f64, f64)> {
         .exports
         .remove(0);
     let metrics = component_kit::Metrics::new();
-    let (tx, _dead) = tokio::sync::mpsc::unbounded_channel();
-    let env = DrainEnv {
-        store: store.clone(),
-        wake: Arc::new(Notify::new()),
-        bandwidth: None,
-        metrics: ExportMetrics::new(&metrics, EXPORT),
-        dead_letters: DeadLetters::Channel(tx),
-        in_flight: Arc::new(AtomicUsize::new(0)),
-    };
+    let (env, _dead) = DrainEnv::standalone(store.clone(), &metrics, EXPORT);
     let exporter = KinesisExporter::new(&sdk, "bench", PartitionKey::Device, "bench");
     let stop = CancellationToken::new();
     let (cpu0, t) = (cpu_secs(), Instant::now());
