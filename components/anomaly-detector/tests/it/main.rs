@@ -9,4 +9,5 @@ mod bad_models;
 mod e2e;
 mod parity;
 mod pipeline;
+mod recipe;
 mod support;
