@@ -2,6 +2,7 @@
 //! rule's stages, and keeps per-point state (last publication, open windows). Pure: no I/O and
 //! no clock of its own; the caller passes the gateway time.
 
+use crate::arena::Arena;
 use crate::check::{self, ConversionCache, event_time};
 use crate::point_hash::NameMap;
 use crate::point_index::PointIndex;
@@ -92,36 +93,50 @@ impl RuleRuntime {
     }
 }
 
+/// Marks "none" in a slot's `u32` fields (`Option<u32>` would take twice the room).
+const NONE: u32 = u32::MAX;
+
 /// State of one point, kept small: points are many. Its windows live in the engine's
 /// window arena, so points without windows pay nothing for them.
 #[derive(Debug)]
 struct PointSlot {
-    /// Index of the rule that handles it; `None` when no rule selects it.
-    rule: Option<u32>,
-    /// Index in the engine's units of the latest reading's unit, for aggregates.
-    unit: Option<u32>,
+    /// Index of the rule that handles it; `NONE` when no rule selects it.
+    rule: u32,
+    /// Index in the engine's units of the latest reading's unit (for aggregates), or `NONE`.
+    unit: u32,
     /// First of the point's window states in the arena (one per window of its rule).
     windows: u32,
     last: Option<Published>,
 }
 
-/// Per-point state in dense vectors, indexed by point id.
+impl PointSlot {
+    fn rule(&self) -> Option<u32> {
+        (self.rule != NONE).then_some(self.rule)
+    }
+
+    fn unit<'a>(&self, units: &'a [Arc<str>]) -> Option<&'a str> {
+        units.get(self.unit as usize).map(|u| &**u)
+    }
+}
+
+/// Per-point state in chunked arenas, indexed by point id (slots and index keys get one item
+/// per point, so their indices are the same).
 #[derive(Debug, Default)]
 struct Points {
     index: PointIndex,
-    slots: Vec<PointSlot>,
-    windows: Vec<WindowState>,
+    slots: Arena<PointSlot>,
+    windows: Arena<WindowState>,
 }
 
 impl Points {
     /// A fresh slot for a point under `rule`, with `count` new window states.
     fn slot(&mut self, rule: Option<u32>, count: usize) -> PointSlot {
-        let windows = u32::try_from(self.windows.len()).unwrap_or(u32::MAX);
-        self.windows
-            .extend((0..count).map(|_| WindowState::default()));
+        let windows = self
+            .windows
+            .push_run((0..count).map(|_| WindowState::default()));
         PointSlot {
-            rule,
-            unit: None,
+            rule: rule.unwrap_or(NONE),
+            unit: NONE,
             windows,
             last: None,
         }
@@ -181,12 +196,12 @@ impl Engine {
         };
         let point = reading.source().point();
         let id = match self.points.index.get(device_index, point) {
-            Some(id) => id as usize,
+            Some(id) => id,
             None => {
                 let rule = resolve(&self.rules, device.as_str(), point);
                 let slot = self.points.slot(rule, window_count(&self.rules, rule));
                 self.points.slots.push(slot);
-                self.points.index.insert(device_index, point) as usize
+                self.points.index.insert(device_index, point)
             }
         };
         let Points {
@@ -197,7 +212,7 @@ impl Engine {
         let Some(slot) = slots.get_mut(id) else {
             return;
         };
-        let Some(runtime) = slot.rule.and_then(|i| self.rules.get_mut(i as usize)) else {
+        let Some(runtime) = slot.rule().and_then(|i| self.rules.get_mut(i as usize)) else {
             self.unmatched.received += 1;
             if self.pass_unmatched {
                 self.unmatched.published += 1;
@@ -230,21 +245,17 @@ impl Engine {
         };
         let t = event_time(&reading);
         if let Some(unit) = reading.unit()
-            && slot
-                .unit
-                .and_then(|u| self.units.get(u as usize))
-                .is_none_or(|known| **known != *unit)
+            && slot.unit(&self.units) != Some(unit)
         {
-            slot.unit = Some(intern(&mut self.units, unit));
+            slot.unit = intern(&mut self.units, unit);
         }
-        let first = slot.windows as usize;
         let states = windows
-            .get_mut(first..first + rule.windows.len())
+            .run_mut(slot.windows, rule.windows.len())
             .unwrap_or_default();
         if !states.is_empty() && reading.quality() != Quality::Bad {
             let number = reading.value().and_then(Value::as_f64);
-            let unit = slot.unit.and_then(|u| self.units.get(u as usize));
-            let (_, point) = index.key(id as u32);
+            let unit = slot.unit(&self.units);
+            let (_, point) = index.key(id);
             for (i, (spec, window)) in rule.windows.iter().zip(states.iter_mut()).enumerate() {
                 let state = if spec.stats.contains(StatSet::STATES) {
                     reading.value().map(|v| state_of(&runtime.states[i], v))
@@ -261,7 +272,7 @@ impl Engine {
                     &self.device_ids[device_index as usize],
                     point,
                     rule,
-                    unit.map(|u| &**u),
+                    unit,
                     out,
                 );
                 runtime.stats.aggregates += emitted;
@@ -293,17 +304,18 @@ impl Engine {
             slots,
             windows,
         } = &mut self.points;
-        for (id, slot) in slots.iter().enumerate() {
-            let Some(runtime) = slot.rule.and_then(|i| self.rules.get_mut(i as usize)) else {
+        for id in 0..index.len() as u32 {
+            let Some(slot) = slots.get(id) else {
                 continue;
             };
-            let first = slot.windows as usize;
-            let count = runtime.rule.windows.len();
-            let Some(states) = windows.get_mut(first..first + count) else {
+            let Some(runtime) = slot.rule().and_then(|i| self.rules.get_mut(i as usize)) else {
                 continue;
             };
-            let (device, point) = index.key(id as u32);
-            let unit = slot.unit.and_then(|u| self.units.get(u as usize));
+            let Some(states) = windows.run_mut(slot.windows, runtime.rule.windows.len()) else {
+                continue;
+            };
+            let (device, point) = index.key(id);
+            let unit = slot.unit(&self.units);
             for (spec, window) in runtime.rule.windows.iter().zip(states.iter_mut()) {
                 runtime.stats.aggregates += close_window(
                     spec,
@@ -312,7 +324,7 @@ impl Engine {
                     &self.device_ids[device as usize],
                     point,
                     &runtime.rule,
-                    unit.map(|u| &**u),
+                    unit,
                     out,
                 );
             }
@@ -339,12 +351,14 @@ impl Engine {
             .collect();
         self.pass_unmatched = pass_unmatched;
         let mut report = Reload::default();
-        for id in 0..self.points.slots.len() {
-            let (device, point) = self.points.index.key(id as u32);
+        for id in 0..self.points.index.len() as u32 {
+            let (device, point) = self.points.index.key(id);
             let device = self.device_ids[device as usize].as_str();
             let new = resolve(&self.rules, device, point);
-            let slot = &mut self.points.slots[id];
-            let same = match (slot.rule, new) {
+            let Some(slot) = self.points.slots.get_mut(id) else {
+                continue;
+            };
+            let same = match (slot.rule(), new) {
                 (None, None) => true,
                 (Some(o), Some(n)) => {
                     let (o, n) = (&old[o as usize].rule, &self.rules[n as usize].rule);
@@ -353,35 +367,33 @@ impl Engine {
                 _ => false,
             };
             if same {
-                slot.rule = new;
+                slot.rule = new.unwrap_or(NONE);
                 report.points_kept += 1;
                 continue;
             }
             report.points_reset += 1;
             let (had, wants) = (
-                window_count(&old, slot.rule),
+                window_count(&old, slot.rule()),
                 window_count(&self.rules, new),
             );
-            let first = slot.windows as usize;
-            if wants <= had {
-                // Reuse the point's window states in place (reloads are rare: the rest of a
-                // larger range stays unused).
-                let reused = self.points.windows.get_mut(first..first + wants);
-                reused
-                    .into_iter()
-                    .flatten()
-                    .for_each(|w| *w = WindowState::default());
-                *slot = PointSlot {
-                    rule: new,
-                    unit: None,
-                    windows: slot.windows,
+            let first = slot.windows;
+            // Old window states are cleared; a point that now needs more gets a new run
+            // (reloads are rare: the old run stays unused).
+            if let Some(stale) = self.points.windows.run_mut(first, had) {
+                stale.iter_mut().for_each(|w| *w = WindowState::default());
+            }
+            let fresh = if wants <= had {
+                PointSlot {
+                    rule: new.unwrap_or(NONE),
+                    unit: NONE,
+                    windows: first,
                     last: None,
-                };
-            } else {
-                if let Some(stale) = self.points.windows.get_mut(first..first + had) {
-                    stale.iter_mut().for_each(|w| *w = WindowState::default());
                 }
-                self.points.slots[id] = self.points.slot(new, wants);
+            } else {
+                self.points.slot(new, wants)
+            };
+            if let Some(slot) = self.points.slots.get_mut(id) {
+                *slot = fresh;
             }
         }
         report

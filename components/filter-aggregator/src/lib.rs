@@ -1,6 +1,7 @@
 //! Filter/aggregator: validates, converts, reduces and aggregates the readings of the adapters
 //! so that only useful data leaves the gateway.
 
+pub mod arena;
 pub mod check;
 pub mod config;
 pub mod decode;

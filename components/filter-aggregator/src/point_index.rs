@@ -2,6 +2,7 @@
 //! vectors. Names are kept once, in one text arena, and the table holds only ids: a point
 //! costs about 30 bytes here, where a map keyed by boxed names cost over 70.
 
+use crate::arena::Arena;
 use crate::point_hash::Fnv;
 use std::hash::Hasher;
 
@@ -18,7 +19,9 @@ struct Key {
 pub struct PointIndex {
     /// Point id + 1 per bucket; 0 is empty. Length is a power of two, at most half full.
     buckets: Vec<u32>,
-    keys: Vec<Key>,
+    /// Per point id; one item per point, so arena indices count up like ids.
+    keys: Arena<Key>,
+    len: usize,
     names: String,
 }
 
@@ -44,24 +47,24 @@ impl PointIndex {
 
     /// Adds a point known to be absent; returns its id (ids count up from 0).
     pub fn insert(&mut self, device: u32, name: &str) -> u32 {
-        if (self.keys.len() + 1) * 2 > self.buckets.len() {
+        if (self.len + 1) * 2 > self.buckets.len() {
             self.grow();
         }
-        let id = u32::try_from(self.keys.len()).unwrap_or(u32::MAX);
         let start = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
         self.names.push_str(name);
-        self.keys.push(Key {
+        let id = self.keys.push(Key {
             device,
             start,
             len: u32::try_from(name.len()).unwrap_or(u32::MAX),
         });
+        self.len += 1;
         self.place(id, hash(device, name));
         id
     }
 
     /// The device index and name of point `id`.
     pub fn key(&self, id: u32) -> (u32, &str) {
-        self.keys.get(id as usize).map_or((0, ""), |k| {
+        self.keys.get(id).map_or((0, ""), |k| {
             let name = self
                 .names
                 .get(k.start as usize..(k.start + k.len) as usize)
@@ -72,12 +75,12 @@ impl PointIndex {
 
     /// How many points.
     pub fn len(&self) -> usize {
-        self.keys.len()
+        self.len
     }
 
     /// Whether no point is known.
     pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
+        self.len == 0
     }
 
     fn key_is(&self, id: u32, device: u32, name: &str) -> bool {
@@ -97,7 +100,7 @@ impl PointIndex {
     fn grow(&mut self) {
         let size = (self.buckets.len() * 2).max(16);
         self.buckets = vec![0; size];
-        for id in 0..self.keys.len() {
+        for id in 0..self.len {
             let (device, name) = self.key(id as u32);
             let h = hash(device, name);
             self.place(id as u32, h);

@@ -16,14 +16,15 @@ use crate::rule::{StatSet, WindowSpec};
 use edge_model::{Stats, TimeWindow};
 use panes::Panes;
 use states::Durations;
+use std::num::NonZeroU64;
 use std::sync::Arc;
 
 /// The readings of one hop-sized slice of time.
 #[derive(Debug, Clone)]
 struct Pane {
     start: i64,
-    /// Readings admitted, numbers or not.
-    readings: u64,
+    /// Readings admitted, numbers or not (never zero: the niche keeps `Panes` one pane long).
+    readings: NonZeroU64,
     acc: Acc,
 }
 
@@ -95,17 +96,20 @@ impl WindowState {
         let at = panes.partition_point(|p| p.start < pane_start);
         if panes.get(at).is_none_or(|p| p.start != pane_start) {
             let keep_values = !spec.percentiles.is_empty();
+            let mut acc = Acc::new(keep_values);
+            if let Some(x) = number {
+                acc.push(t, x);
+            }
             self.panes.insert(
                 at,
                 Pane {
                     start: pane_start,
-                    readings: 0,
-                    acc: Acc::new(keep_values),
+                    readings: NonZeroU64::MIN,
+                    acc,
                 },
             );
-        }
-        if let Some(pane) = self.panes.as_mut_slice().get_mut(at) {
-            pane.readings += 1;
+        } else if let Some(pane) = self.panes.as_mut_slice().get_mut(at) {
+            pane.readings = pane.readings.saturating_add(1);
             if let Some(x) = number {
                 pane.acc.push(t, x);
             }
@@ -173,7 +177,7 @@ impl WindowState {
         let mut readings = 0;
         for pane in self.panes.as_slice().iter().filter(inside) {
             acc.merge(&pane.acc);
-            readings += pane.readings;
+            readings += pane.readings.get();
         }
         if readings == 0 {
             return None;
