@@ -147,7 +147,7 @@ impl Model {
     /// Scores `windows`: row-major [n, window_steps, features] raw values.
     pub fn score(&self, windows: &[f32]) -> Result<Vec<WindowScore>, ModelError> {
         let (w, f) = (self.window_steps(), self.features());
-        if windows.is_empty() || windows.len() % (w * f) != 0 {
+        if windows.is_empty() || !windows.len().is_multiple_of(w * f) {
             return Err(ModelError::Shape(format!(
                 "{} values are not whole windows of {w} x {f}",
                 windows.len()
