@@ -351,7 +351,12 @@ mod tests {
     fn filled_cells_are_written_only_when_reported() {
         let window = TimeWindow::new(0, 1).unwrap();
         let event = AnomalyEvent::new(device(), ModelRef::new("m", "1"), window, 0.1, 1.0);
-        assert!(serde_json::to_value(&event).unwrap().get("filledCells").is_none());
+        assert!(
+            serde_json::to_value(&event)
+                .unwrap()
+                .get("filledCells")
+                .is_none()
+        );
         let value = serde_json::to_value(event.with_filled_cells(3)).unwrap();
         assert_eq!(value["filledCells"], json!(3));
         let back: AnomalyEvent = serde_json::from_value(value).unwrap();
