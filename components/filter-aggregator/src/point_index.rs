@@ -6,18 +6,19 @@ use crate::arena::Arena;
 use crate::point_hash::Fnv;
 use std::hash::Hasher;
 
-/// Where a point's name sits in the arena, and its device.
+/// Where a point's name starts in the arena (it ends where the next point's starts), and its
+/// device.
 #[derive(Debug, Clone, Copy)]
 struct Key {
     device: u32,
     start: u32,
-    len: u32,
 }
 
 /// Open-addressing table (linear probing) from (device index, point name) to point id.
 #[derive(Debug, Default)]
 pub struct PointIndex {
-    /// Point id + 1 per bucket; 0 is empty. Length is a power of two, at most half full.
+    /// Point id + 1 per bucket; 0 is empty. Length is a power of two, at most 7/8 full
+    /// (linear probing stays short at that load for hits; misses only add points).
     buckets: Vec<u32>,
     /// Per point id; one item per point, so arena indices count up like ids.
     keys: Arena<Key>,
@@ -47,16 +48,12 @@ impl PointIndex {
 
     /// Adds a point known to be absent; returns its id (ids count up from 0).
     pub fn insert(&mut self, device: u32, name: &str) -> u32 {
-        if (self.len + 1) * 2 > self.buckets.len() {
+        if (self.len + 1) * 8 > self.buckets.len() * 7 {
             self.grow();
         }
         let start = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
         self.names.push_str(name);
-        let id = self.keys.push(Key {
-            device,
-            start,
-            len: u32::try_from(name.len()).unwrap_or(u32::MAX),
-        });
+        let id = self.keys.push(Key { device, start });
         self.len += 1;
         self.place(id, hash(device, name));
         id
@@ -64,12 +61,15 @@ impl PointIndex {
 
     /// The device index and name of point `id`.
     pub fn key(&self, id: u32) -> (u32, &str) {
+        let end = self
+            .keys
+            .get(id.saturating_add(1))
+            .map_or(self.names.len(), |next| next.start as usize);
         self.keys.get(id).map_or((0, ""), |k| {
-            let name = self
-                .names
-                .get(k.start as usize..(k.start + k.len) as usize)
-                .unwrap_or("");
-            (k.device, name)
+            (
+                k.device,
+                self.names.get(k.start as usize..end).unwrap_or(""),
+            )
         })
     }
 

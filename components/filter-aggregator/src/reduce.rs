@@ -4,12 +4,51 @@
 use crate::rule::Reduction;
 use edge_model::{Quality, Reading, Value};
 
-/// What was last published for a point.
+/// What was last published for a point (40 bytes: one per point, and points are many).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Published {
-    value: Option<Value>,
+    value: Option<LastValue>,
     quality: Quality,
     t: i64,
+}
+
+/// A published value, text boxed as `str` (two words, where a `String` takes three).
+#[derive(Debug, Clone, PartialEq)]
+enum LastValue {
+    Float(f64),
+    Int(i64),
+    Bool(bool),
+    Text(Box<str>),
+}
+
+impl LastValue {
+    fn of(value: &Value) -> Self {
+        match value {
+            Value::Float(x) => Self::Float(*x),
+            Value::Int(i) => Self::Int(*i),
+            Value::Bool(b) => Self::Bool(*b),
+            Value::Text(s) => Self::Text(Box::from(s.as_str())),
+        }
+    }
+
+    fn as_f64(&self) -> Option<f64> {
+        match self {
+            Self::Float(x) => Some(*x),
+            Self::Int(i) => Some(*i as f64),
+            Self::Bool(_) | Self::Text(_) => None,
+        }
+    }
+
+    /// Equality as `Value`'s own.
+    fn is(&self, value: &Value) -> bool {
+        match (self, value) {
+            (Self::Float(a), Value::Float(b)) => a == b,
+            (Self::Int(a), Value::Int(b)) => a == b,
+            (Self::Bool(a), Value::Bool(b)) => a == b,
+            (Self::Text(a), Value::Text(b)) => **a == **b,
+            _ => false,
+        }
+    }
 }
 
 /// Why a reading was held back.
@@ -48,7 +87,7 @@ pub fn decide(
         }
     }
     *last = Some(Published {
-        value: reading.value().cloned(),
+        value: reading.value().map(LastValue::of),
         quality: reading.quality(),
         t,
     });
@@ -56,12 +95,15 @@ pub fn decide(
 }
 
 /// Whether the value moved enough to publish under the rule's deadband or change-only.
-fn moved(rule: &Reduction, prev: Option<&Value>, now: Option<&Value>) -> bool {
+fn moved(rule: &Reduction, prev: Option<&LastValue>, now: Option<&Value>) -> bool {
     let banded = rule.deadband_abs.is_some() || rule.deadband_pct.is_some();
     if !banded && !rule.change_only {
         return true;
     }
-    match (prev.and_then(Value::as_f64), now.and_then(Value::as_f64)) {
+    match (
+        prev.and_then(LastValue::as_f64),
+        now.and_then(Value::as_f64),
+    ) {
         (Some(a), Some(b)) if banded => {
             let diff = (b - a).abs();
             rule.deadband_abs.is_some_and(|band| diff > band)
@@ -69,7 +111,10 @@ fn moved(rule: &Reduction, prev: Option<&Value>, now: Option<&Value>) -> bool {
                     .deadband_pct
                     .is_some_and(|pct| diff > pct / 100.0 * a.abs())
         }
-        _ => prev != now,
+        _ => match (prev, now) {
+            (Some(a), Some(b)) => !a.is(b),
+            (a, b) => a.is_some() != b.is_some(),
+        },
     }
 }
 
@@ -136,6 +181,33 @@ mod tests {
         assert_eq!(
             decide(&dropping, &mut last, &reading(1.0, Quality::Bad), 2),
             Err(Held::BadQuality)
+        );
+    }
+
+    #[test]
+    fn change_only_compares_values_as_value_does() {
+        let rule = Reduction {
+            change_only: true,
+            ..rule()
+        };
+        let text = |s: &str| {
+            Reading::new(
+                Source::new(DeviceId::new("d").unwrap(), "p"),
+                s,
+                Quality::Good,
+                0,
+            )
+        };
+        let mut last = None;
+        assert_eq!(decide(&rule, &mut last, &text("RUN"), 0), Ok(()));
+        assert_eq!(
+            decide(&rule, &mut last, &text("RUN"), 1),
+            Err(Held::NoChange)
+        );
+        assert_eq!(decide(&rule, &mut last, &text("STOP"), 2), Ok(()));
+        assert_eq!(
+            decide(&rule, &mut last, &reading(1.0, Quality::Good), 3),
+            Ok(())
         );
     }
 

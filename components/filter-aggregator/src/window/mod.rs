@@ -116,6 +116,12 @@ impl WindowState {
         }
         if let Some(state) = state {
             let events = &mut self.states.get_or_insert_with(Box::default).events;
+            if events.len() == events.capacity() {
+                // Most windows see a state change or two: grow one at a time while small
+                // (a first push would reserve four), then double.
+                let more = if events.len() < 4 { 1 } else { events.len() };
+                events.reserve_exact(more);
+            }
             let i = events.partition_point(|(et, _)| *et <= t);
             events.insert(i, (t, state));
         }
