@@ -1,6 +1,6 @@
-//! A fast hasher for the engine's device and point maps. Keys are short names that come from
-//! the factory's own devices, so hash flooding is no concern here, and SipHash was a visible
-//! share of the per-reading cost.
+//! A fast hasher for the engine's device map and point index. Keys are short names that come
+//! from the factory's own devices, so hash flooding is no concern here, and SipHash was a
+//! visible share of the per-reading cost.
 
 use std::hash::{BuildHasherDefault, Hasher};
 
