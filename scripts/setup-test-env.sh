@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond the Rust toolchain, idempotently:
-#   * Debian packages: mosquitto, mosquitto-clients (the IoT Core stand-in), openssl (test PKI) and
-#     socat (a serial pty pair for the Modbus RTU tests);
+#   * Debian packages: mosquitto, mosquitto-clients (the IoT Core stand-in and the MQTT sensors'
+#     broker), openssl (test PKI), socat (a serial pty pair for the Modbus RTU tests) and chromium
+#     (the demo's web page, checked headless);
 #   * .peers/: a Python venv with tests/requirements.txt (AWS's IPC client, pytest), rebuilt when
 #     that file changes (its hash is stamped in .peers/.requirements.sha256).
 # Safe to run again: it does nothing when everything is already in place.
@@ -29,7 +30,7 @@ apt_install() {
 
 # --- Debian packages --------------------------------------------------------------------------
 missing=()
-for pkg in mosquitto mosquitto-clients openssl socat; do
+for pkg in mosquitto mosquitto-clients openssl socat chromium; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
         missing+=("$pkg")
     fi
@@ -37,7 +38,7 @@ done
 if ((${#missing[@]})); then
     apt_install "${missing[@]}"
 else
-    say "Debian packages present: mosquitto mosquitto-clients openssl socat"
+    say "Debian packages present: mosquitto mosquitto-clients openssl socat chromium"
 fi
 # The tests start their own brokers on free loopback ports; no system broker is needed.
 

@@ -28,7 +28,7 @@ else
     cargo test --workspace --locked --no-fail-fast
 fi
 
-section "Python suites: IPC conformance (awsiotsdk against gg-local), packaging"
+section "Python suites: IPC conformance (awsiotsdk against gg-local), packaging, cloud stack"
 python="$repo/.peers/bin/python"
 if [[ ! -x "$python" ]]; then
     echo "missing $python: run scripts/setup-test-env.sh first" >&2
@@ -38,6 +38,6 @@ target_dir=$(cargo metadata --format-version 1 --no-deps --locked |
     "$python" -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
 export GG_LOCAL_BIN="${GG_LOCAL_BIN:-$target_dir/debug/gg-local}"
 export GG_TEST_PYTHON="$python"
-"$python" -m pytest tests/conformance tests/packaging -q
+"$python" -m pytest tests/conformance tests/packaging tests/cloud -q
 
 section "all tests passed"

@@ -29,6 +29,11 @@ pub struct ModbusAdapterConfig {
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(default, rename_all = "camelCase")]
 pub struct DeviceConfig {
+    /// Whether the device is polled. Default true. A deployment cannot delete a key (a merge only
+    /// adds, a reset restores the recipe's default), so `"enabled": "false"` is how a fleet
+    /// turns off the recipe's example device.
+    #[serde(deserialize_with = "lenient::bool")]
+    pub enabled: bool,
     /// How to reach the device.
     pub transport: TransportConfig,
     /// Modbus unit (slave) id, 0..=247. Default 1.
@@ -88,6 +93,7 @@ pub struct DeviceConfig {
 impl Default for DeviceConfig {
     fn default() -> Self {
         Self {
+            enabled: true,
             transport: TransportConfig::default(),
             unit_id: 1,
             timeout_ms: Duration::from_millis(1000),

@@ -25,16 +25,26 @@ pub struct ModbusAdapter {
 
 /// Validates every device on its own; fails only if none is usable.
 pub fn validate(config: ModbusAdapterConfig) -> Result<ModbusAdapter, ConfigError> {
-    if config.devices.is_empty() {
-        return Err(ConfigError::new("devices", "no device configured"));
-    }
+    let mut disabled = 0;
     let mut devices = Vec::new();
     let mut rejected = Vec::new();
     for (id, device) in config.devices {
+        if !device.enabled {
+            disabled += 1;
+            continue;
+        }
         match validate_device(&id, device) {
             Ok(d) => devices.push(d),
             Err(e) => rejected.push(e),
         }
+    }
+    if devices.is_empty() && rejected.is_empty() {
+        let why = if disabled > 0 {
+            "every device is disabled"
+        } else {
+            "no device configured"
+        };
+        return Err(ConfigError::new("devices", why));
     }
     if devices.is_empty() {
         let reasons: Vec<String> = rejected.iter().map(ToString::to_string).collect();

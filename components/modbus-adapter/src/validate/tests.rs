@@ -177,3 +177,21 @@ fn one_based_addresses_are_shifted_and_address_zero_is_refused() {
         "{e}"
     );
 }
+
+#[test]
+fn a_disabled_device_is_not_polled() {
+    let c = parse(json!({"devices": {
+        "example": {"enabled": "false", "transport": {"type": "tcp"}, "points": {"a": {}}},
+        "press": device_with(json!({"a": {"address": 1}})),
+    }}));
+    let v = validate(c).expect("valid");
+    let ids: Vec<&str> = v.devices.iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(ids, ["press"]);
+    assert!(v.rejected.is_empty());
+    let only_disabled =
+        parse(json!({"devices": {"example": {"enabled": false, "points": {"a": {}}}}}));
+    let e = validate(only_disabled)
+        .expect_err("nothing to poll")
+        .to_string();
+    assert!(e.contains("every device is disabled"), "{e}");
+}
