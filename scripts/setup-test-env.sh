@@ -2,7 +2,7 @@
 # Installs what the tests need beyond the Rust toolchain, idempotently:
 #   * Debian packages: mosquitto, mosquitto-clients (the IoT Core stand-in and the MQTT sensors'
 #     broker), openssl (test PKI), socat (a serial pty pair for the Modbus RTU tests) and chromium
-#     (the demo's web page, checked headless);
+#     (the demo's web page, checked headless) and procps (pgrep/ps for the process checks);
 #   * .peers/: a Python venv with tests/requirements.txt (AWS's IPC client, pytest), rebuilt when
 #     that file changes (its hash is stamped in .peers/.requirements.sha256).
 # Safe to run again: it does nothing when everything is already in place.
@@ -30,7 +30,7 @@ apt_install() {
 
 # --- Debian packages --------------------------------------------------------------------------
 missing=()
-for pkg in mosquitto mosquitto-clients openssl socat chromium; do
+for pkg in mosquitto mosquitto-clients openssl socat chromium procps; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
         missing+=("$pkg")
     fi
@@ -38,7 +38,7 @@ done
 if ((${#missing[@]})); then
     apt_install "${missing[@]}"
 else
-    say "Debian packages present: mosquitto mosquitto-clients openssl socat chromium"
+    say "Debian packages present: mosquitto mosquitto-clients openssl socat chromium procps"
 fi
 # The tests start their own brokers on free loopback ports; no system broker is needed.
 
