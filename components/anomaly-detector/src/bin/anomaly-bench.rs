@@ -77,7 +77,7 @@ fn run(args: &Args) -> Result<(), String> {
     let tract_batch = (rounds * args.windows) as f64 / t.elapsed().as_secs_f64();
     let tract_single = micros(single[single.len() / 2]);
     let tract_p99 = micros(single[single.len() * 99 / 100]);
-    let rss = rss_kib();
+    let rss = process_rss_kib();
 
     let ort = onnxruntime(args, &input, w, f)?;
     let ort_single = ort["singleMedianUs"].as_f64().unwrap_or(f64::NAN);
@@ -180,24 +180,16 @@ fn synthetic(n: usize) -> Vec<f32> {
         .collect()
 }
 
-/// (VmRSS, VmHWM) of this process, KiB.
-fn rss_kib() -> (u64, u64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
-}
-
 fn micros(d: Duration) -> f64 {
     d.as_secs_f64() * 1e6
 }
 
 fn round(v: f64) -> f64 {
     (v * 100.0).round() / 100.0
+}
+
+/// (VmRSS, VmHWM) of this process, KiB; zeros when /proc cannot be read.
+fn process_rss_kib() -> (u64, u64) {
+    component_kit::process_stats::ProcessStats::current()
+        .map_or((0, 0), |s| (s.rss_kib, s.peak_rss_kib))
 }

@@ -8,6 +8,7 @@
 use crate::support::{copy_shipped, repo, shipped_model, temp};
 use anomaly_detector::model::Model;
 use edge_model::{BatchBuilder, DeviceId, GatewayId, Quality, Reading, Source};
+use gg_local::testing::gg_local_bin as gg_local;
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -33,24 +34,6 @@ fn skab_dir() -> Option<PathBuf> {
         dir.display()
     );
     None
-}
-
-fn gg_local() -> PathBuf {
-    if let Some(bin) = std::env::var_os("GG_LOCAL_BIN") {
-        return PathBuf::from(bin);
-    }
-    let exe = std::env::current_exe().unwrap();
-    let bin = exe
-        .parent()
-        .and_then(Path::parent)
-        .unwrap()
-        .join("gg-local");
-    assert!(
-        bin.exists(),
-        "needs {}: run `cargo build -p gg-local` first",
-        bin.display()
-    );
-    bin
 }
 
 struct Kill(Child);
@@ -141,11 +124,7 @@ fn under_gg_local_a_replayed_skab_file_raises_the_alarm_inside_the_labelled_anom
     let artifacts = dir.path().join("artifacts");
     let bin_dir = artifacts.join("com.smartfactory.AnomalyDetector/0.1.0");
     std::fs::create_dir_all(&bin_dir).unwrap();
-    let arch = match std::env::consts::ARCH {
-        "aarch64" => "aarch64",
-        "arm" => "armv7",
-        _ => "x86_64",
-    };
+    let arch = gg_local::testing::arch_suffix();
     std::fs::copy(
         env!("CARGO_BIN_EXE_anomaly-detector"),
         bin_dir.join(format!("anomaly-detector-{arch}")),

@@ -99,15 +99,8 @@ fn cpu_seconds(stat_path: &str) -> anyhow::Result<f64> {
 
 /// (current RSS, peak RSS) in KiB.
 fn rss_kib() -> anyhow::Result<(u64, u64)> {
-    let status = std::fs::read_to_string("/proc/self/status")?;
-    let field = |name: &str| -> Option<u64> {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-    };
-    Ok((field("VmRSS:").unwrap_or(0), field("VmHWM:").unwrap_or(0)))
+    let s = component_kit::process_stats::ProcessStats::current()?;
+    Ok((s.rss_kib, s.peak_rss_kib))
 }
 
 /// What the consumer thread saw.

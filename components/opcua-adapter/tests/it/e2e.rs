@@ -5,37 +5,11 @@
 //! configuration-only deployment adds a node without restarting the adapter.
 
 use super::*;
+use gg_local::testing::{arch_suffix, gg_local_bin as gg_local};
 use std::process::{Child, Command, Stdio};
 use std::time::Instant as StdInstant;
 
 const NAME: &str = "com.smartfactory.OpcUaAdapter";
-
-/// `target/<profile>/gg-local` (`cargo build -p gg-local`), or `GG_LOCAL_BIN`.
-fn gg_local() -> PathBuf {
-    if let Some(bin) = std::env::var_os("GG_LOCAL_BIN") {
-        return PathBuf::from(bin);
-    }
-    let exe = std::env::current_exe().unwrap();
-    let bin = exe
-        .parent()
-        .and_then(Path::parent)
-        .unwrap()
-        .join("gg-local");
-    assert!(
-        bin.exists(),
-        "the end-to-end test needs {}: run `cargo build -p gg-local` first",
-        bin.display()
-    );
-    bin
-}
-
-fn arch_suffix() -> &'static str {
-    match std::env::consts::ARCH {
-        "aarch64" => "aarch64",
-        "arm" => "armv7",
-        _ => "x86_64",
-    }
-}
 
 /// The runtime; SIGTERM on drop (it stops its components).
 struct Runtime(Child);

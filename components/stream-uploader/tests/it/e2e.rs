@@ -3,36 +3,10 @@
 //! credentials coming from gg-local's token exchange endpoint through aws-config's default chain.
 
 use crate::moto::Moto;
+use gg_local::testing::{arch_suffix, gg_local_bin as gg_local};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-/// `target/<profile>/gg-local` (build it with `cargo build -p gg-local`), or `GG_LOCAL_BIN`.
-fn gg_local() -> PathBuf {
-    if let Some(bin) = std::env::var_os("GG_LOCAL_BIN") {
-        return PathBuf::from(bin);
-    }
-    let exe = std::env::current_exe().unwrap();
-    let bin = exe
-        .parent()
-        .and_then(|d| d.parent())
-        .unwrap()
-        .join("gg-local");
-    assert!(
-        bin.exists(),
-        "the end-to-end test needs {}: run `cargo build -p gg-local`",
-        bin.display()
-    );
-    bin
-}
-
-fn arch_suffix() -> &'static str {
-    match std::env::consts::ARCH {
-        "aarch64" => "aarch64",
-        "arm" => "armv7",
-        _ => "x86_64",
-    }
-}
 
 struct Runtime(Child);
 

@@ -87,16 +87,9 @@ fn thread_cpu_secs() -> f64 {
         .map_or(0.0, |ns| ns as f64 / 1e9)
 }
 
+/// VmRSS of this process, KiB; 0 when /proc cannot be read.
 fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
+    component_kit::process_stats::ProcessStats::current().map_or(0, |s| s.rss_kib)
 }
 
 fn main() -> anyhow::Result<()> {

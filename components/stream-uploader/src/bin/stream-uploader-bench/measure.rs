@@ -1,6 +1,7 @@
 //! The measurements. Rates use the real store (WAL, synchronous=FULL, one thread owning the
 //! connection, group commit); the Kinesis figure uses the real drain loop and exporter.
 
+use component_kit::process_stats::ProcessStats;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use stream_uploader::drain::{self, DrainEnv};
@@ -47,27 +48,16 @@ fn record(n: u64, pad: usize) -> NewRecord {
     }
 }
 
-fn proc_status(field: &str) -> f64 {
-    let text = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    text.lines()
-        .find(|l| l.starts_with(field))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
+/// (VmRSS, VmHWM) of this process in MB; zeros when /proc cannot be read.
+fn rss_mb() -> (f64, f64) {
+    ProcessStats::current().map_or((0.0, 0.0), |s| {
+        (s.rss_kib as f64 / 1024.0, s.peak_rss_kib as f64 / 1024.0)
+    })
 }
 
-/// User + system CPU seconds of this process (clock ticks of 10 ms).
+/// User + system CPU seconds of this process.
 fn cpu_secs() -> f64 {
-    let text = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let after = text.rsplit(')').next().unwrap_or_default();
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    (ticks(11) + ticks(12)) / 100.0
+    ProcessStats::current().map_or(0.0, |s| s.cpu_seconds)
 }
 
 async fn append_all(store: &StoreHandle, total: u64, pad: usize) -> anyhow::Result<()> {
@@ -190,11 +180,11 @@ pub async fn all(
     std::fs::create_dir_all(&big)?;
     let store = open(&big)?;
     let per_step = backlog_mb * 1000 / 4;
-    let mut rss_samples = vec![proc_status("VmRSS:")];
+    let mut rss_samples = vec![rss_mb().0];
     let t = Instant::now();
     for _ in 0..4 {
         append_all(&store, per_step, 800).await?;
-        rss_samples.push(proc_status("VmRSS:"));
+        rss_samples.push(rss_mb().0);
     }
     let fill_secs = t.elapsed().as_secs_f64();
     let backlog_disk = disk_mb(&big);
@@ -205,7 +195,7 @@ pub async fn all(
         let seqs: Vec<i64> = peeked.records.iter().map(|r| r.seq).collect();
         store.call(move |s| s.ack(EXPORT, &seqs)).await?;
     }
-    rss_samples.push(proc_status("VmRSS:"));
+    rss_samples.push(rss_mb().0);
     drop(store);
     let rss_max = rss_samples.iter().copied().fold(0.0, f64::max);
     rows.push((
@@ -289,7 +279,7 @@ pub async fn all(
         "recovery_ms_after_kill9": (recovery_ms * 10.0).round() / 10.0,
         "kinesis_cpu_pct_per_1k_rec_s": kinesis.map(|k| (k.0 * 100.0).round() / 100.0),
         "kinesis_rec_per_s": kinesis.map(|k| k.1.round()),
-        "vm_hwm_mb": proc_status("VmHWM:"),
+        "vm_hwm_mb": rss_mb().1,
     });
     println!("{json}");
     Ok(())
