@@ -6,7 +6,7 @@ use crate::arena::Arena;
 use crate::check::{self, ConversionCache, event_time};
 use crate::point_hash::NameMap;
 use crate::point_index::PointIndex;
-use crate::reduce::{self, Published};
+use crate::reduce::{self, Published, Texts};
 use crate::rule::{Rule, StatSet, WindowSpec};
 use crate::stats::RuleStats;
 use crate::window::{Admit, WindowState};
@@ -93,25 +93,28 @@ impl RuleRuntime {
     }
 }
 
-/// Marks "none" in a slot's `u32` fields (`Option<u32>` would take twice the room).
-const NONE: u32 = u32::MAX;
+/// Marks "none" in a slot's index fields (`Option` would take twice the room).
+const NONE: u16 = u16::MAX;
 
-/// State of one point, kept small: points are many. Its windows live in the engine's
-/// window arena, so points without windows pay nothing for them.
+/// At most this many rules (rule indices are `u16` in every point's slot).
+pub const MAX_RULES: usize = NONE as usize;
+
+/// State of one point, 32 bytes: points are many. Its windows live in the engine's window
+/// arena, so points without windows pay nothing for them.
 #[derive(Debug)]
 struct PointSlot {
-    /// Index of the rule that handles it; `NONE` when no rule selects it.
-    rule: u32,
-    /// Index in the engine's units of the latest reading's unit (for aggregates), or `NONE`.
-    unit: u32,
+    last: Published,
     /// First of the point's window states in the arena (one per window of its rule).
     windows: u32,
-    last: Option<Published>,
+    /// Index of the rule that handles it; `NONE` when no rule selects it.
+    rule: u16,
+    /// Index in the engine's units of the latest reading's unit (for aggregates), or `NONE`.
+    unit: u16,
 }
 
 impl PointSlot {
     fn rule(&self) -> Option<u32> {
-        (self.rule != NONE).then_some(self.rule)
+        (self.rule != NONE).then_some(u32::from(self.rule))
     }
 
     fn unit<'a>(&self, units: &'a [Arc<str>]) -> Option<&'a str> {
@@ -135,10 +138,10 @@ impl Points {
             .windows
             .push_run((0..count).map(|_| WindowState::default()));
         PointSlot {
-            rule: rule.unwrap_or(NONE),
+            rule: rule_index(rule),
             unit: NONE,
             windows,
-            last: None,
+            last: Published::default(),
         }
     }
 }
@@ -162,6 +165,8 @@ pub struct Engine {
     clock: i64,
     /// Units seen, shared by the points (few units, many points).
     units: Vec<Arc<str>>,
+    /// Last published text values.
+    texts: Texts,
 }
 
 impl Engine {
@@ -179,6 +184,7 @@ impl Engine {
             points: Points::default(),
             clock: i64::MIN,
             units: Vec::new(),
+            texts: Texts::default(),
         }
     }
 
@@ -278,7 +284,13 @@ impl Engine {
                 runtime.stats.aggregates += emitted;
             }
         }
-        match reduce::decide(&rule.reduction, &mut slot.last, &reading, t) {
+        match reduce::decide(
+            &rule.reduction,
+            &mut slot.last,
+            &mut self.texts,
+            &reading,
+            t,
+        ) {
             Ok(()) => {
                 runtime.stats.published += 1;
                 out.filtered.push(reading);
@@ -367,7 +379,7 @@ impl Engine {
                 _ => false,
             };
             if same {
-                slot.rule = new.unwrap_or(NONE);
+                slot.rule = rule_index(new);
                 report.points_kept += 1;
                 continue;
             }
@@ -377,6 +389,7 @@ impl Engine {
                 window_count(&self.rules, new),
             );
             let first = slot.windows;
+            self.texts.release(&slot.last);
             // Old window states are cleared; a point that now needs more gets a new run
             // (reloads are rare: the old run stays unused).
             if let Some(stale) = self.points.windows.run_mut(first, had) {
@@ -384,10 +397,10 @@ impl Engine {
             }
             let fresh = if wants <= had {
                 PointSlot {
-                    rule: new.unwrap_or(NONE),
+                    rule: rule_index(new),
                     unit: NONE,
                     windows: first,
-                    last: None,
+                    last: Published::default(),
                 }
             } else {
                 self.points.slot(new, wants)
@@ -429,19 +442,28 @@ impl Engine {
     }
 }
 
-/// The index of `unit` among the units seen, adding it if new.
-fn intern(units: &mut Vec<Arc<str>>, unit: &str) -> u32 {
-    let at = units.iter().position(|u| **u == *unit).unwrap_or_else(|| {
-        units.push(Arc::from(unit));
-        units.len() - 1
+/// The index of `unit` among the units seen, adding it if new; `NONE` once `NONE` units are
+/// known (aggregates of a point with a unit beyond that carry none).
+fn intern(units: &mut Vec<Arc<str>>, unit: &str) -> u16 {
+    let at = units.iter().position(|u| **u == *unit).or_else(|| {
+        (units.len() < usize::from(NONE)).then(|| {
+            units.push(Arc::from(unit));
+            units.len() - 1
+        })
     });
-    u32::try_from(at).unwrap_or(u32::MAX)
+    at.and_then(|i| u16::try_from(i).ok()).unwrap_or(NONE)
+}
+
+/// A rule index as a slot keeps it (validation keeps rules below [`MAX_RULES`]).
+fn rule_index(rule: Option<u32>) -> u16 {
+    rule.and_then(|i| u16::try_from(i).ok()).unwrap_or(NONE)
 }
 
 /// Index of the first rule that selects the point.
 fn resolve(rules: &[RuleRuntime], device: &str, point: &str) -> Option<u32> {
     rules
         .iter()
+        .take(MAX_RULES)
         .position(|r| r.rule.selects(device, point))
         .and_then(|i| u32::try_from(i).ok())
 }

@@ -4,49 +4,126 @@
 use crate::rule::Reduction;
 use edge_model::{Quality, Reading, Value};
 
-/// What was last published for a point (32 bytes: one per point, and points are many).
-#[derive(Debug, Clone, PartialEq)]
+/// What was last published for a point, in 24 bytes (one per point, and points are many): the
+/// value as bits with its kind, the quality and the timestamp. A text value is kept in
+/// [`Texts`] and the bits hold its index there.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Published {
-    value: Option<LastValue>,
-    quality: Quality,
     t: i64,
+    bits: u64,
+    kind: Kind,
+    quality: Quality,
 }
 
-/// A published value in two words: text behind a thin pointer (text points are few).
-#[derive(Debug, Clone, PartialEq)]
-enum LastValue {
-    Float(f64),
-    Int(i64),
-    Bool(bool),
-    /// Boxed twice for a thin pointer: one word, where `Box<str>` takes two.
-    Text(Box<Box<str>>),
+/// What `Published::bits` holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Nothing published yet.
+    Never,
+    /// Published a reading without a value (a failed read).
+    NoValue,
+    Float,
+    Int,
+    Bool,
+    Text,
 }
 
-impl LastValue {
-    fn of(value: &Value) -> Self {
-        match value {
-            Value::Float(x) => Self::Float(*x),
-            Value::Int(i) => Self::Int(*i),
-            Value::Bool(b) => Self::Bool(*b),
-            Value::Text(s) => Self::Text(Box::new(Box::from(s.as_str()))),
+impl Default for Published {
+    fn default() -> Self {
+        Self {
+            t: 0,
+            bits: 0,
+            kind: Kind::Never,
+            quality: Quality::Good,
         }
+    }
+}
+
+/// The text values last published, for the few points that publish text; a slot is reused by
+/// its point and freed when the point's last value is no longer text.
+#[derive(Debug, Default)]
+pub struct Texts {
+    slots: Vec<Box<str>>,
+    free: Vec<u32>,
+}
+
+impl Texts {
+    fn get(&self, index: u64) -> &str {
+        usize::try_from(index)
+            .ok()
+            .and_then(|i| self.slots.get(i))
+            .map_or("", |s| s)
+    }
+
+    /// Stores `text` for a point whose last value is `last`; returns the slot.
+    fn store(&mut self, last: &Published, text: &str) -> u64 {
+        if last.kind == Kind::Text
+            && let Some(slot) = usize::try_from(last.bits)
+                .ok()
+                .and_then(|i| self.slots.get_mut(i))
+        {
+            *slot = Box::from(text);
+            return last.bits;
+        }
+        if let Some(i) = self.free.pop()
+            && let Some(slot) = self.slots.get_mut(i as usize)
+        {
+            *slot = Box::from(text);
+            return u64::from(i);
+        }
+        self.slots.push(Box::from(text));
+        (self.slots.len() - 1) as u64
+    }
+
+    /// Frees the text slot of `last`, if it holds one (its point starts afresh or publishes
+    /// something else).
+    pub fn release(&mut self, last: &Published) {
+        if last.kind == Kind::Text
+            && let Some(slot) = usize::try_from(last.bits)
+                .ok()
+                .and_then(|i| self.slots.get_mut(i))
+        {
+            *slot = Box::from("");
+            self.free.push(u32::try_from(last.bits).unwrap_or(u32::MAX));
+        }
+    }
+}
+
+impl Published {
+    fn record(&mut self, texts: &mut Texts, value: Option<&Value>, quality: Quality, t: i64) {
+        let (kind, bits) = match value {
+            None => (Kind::NoValue, 0),
+            Some(Value::Float(x)) => (Kind::Float, x.to_bits()),
+            Some(Value::Int(i)) => (Kind::Int, *i as u64),
+            Some(Value::Bool(b)) => (Kind::Bool, u64::from(*b)),
+            Some(Value::Text(s)) => (Kind::Text, texts.store(self, s)),
+        };
+        if kind != Kind::Text {
+            texts.release(self);
+        }
+        *self = Self {
+            t,
+            bits,
+            kind,
+            quality,
+        };
     }
 
     fn as_f64(&self) -> Option<f64> {
-        match self {
-            Self::Float(x) => Some(*x),
-            Self::Int(i) => Some(*i as f64),
-            Self::Bool(_) | Self::Text(_) => None,
+        match self.kind {
+            Kind::Float => Some(f64::from_bits(self.bits)),
+            Kind::Int => Some(self.bits as i64 as f64),
+            _ => None,
         }
     }
 
-    /// Equality as `Value`'s own.
-    fn is(&self, value: &Value) -> bool {
-        match (self, value) {
-            (Self::Float(a), Value::Float(b)) => a == b,
-            (Self::Int(a), Value::Int(b)) => a == b,
-            (Self::Bool(a), Value::Bool(b)) => a == b,
-            (Self::Text(a), Value::Text(b)) => ***a == **b,
+    /// Equality of the values as `Value`'s own (both present).
+    fn same_value(&self, texts: &Texts, value: &Value) -> bool {
+        match (self.kind, value) {
+            (Kind::Float, Value::Float(b)) => f64::from_bits(self.bits) == *b,
+            (Kind::Int, Value::Int(b)) => self.bits as i64 == *b,
+            (Kind::Bool, Value::Bool(b)) => (self.bits != 0) == *b,
+            (Kind::Text, Value::Text(b)) => texts.get(self.bits) == b.as_str(),
             _ => false,
         }
     }
@@ -67,44 +144,38 @@ pub enum Held {
 /// it is to be published.
 pub fn decide(
     rule: &Reduction,
-    last: &mut Option<Published>,
+    last: &mut Published,
+    texts: &mut Texts,
     reading: &Reading,
     t: i64,
 ) -> Result<(), Held> {
     if rule.drop_bad && reading.quality() == Quality::Bad {
         return Err(Held::BadQuality);
     }
-    if let Some(prev) = last.as_ref() {
-        let since = t.saturating_sub(prev.t);
+    if last.kind != Kind::Never {
+        let since = t.saturating_sub(last.t);
         if rule.min_interval_ms > 0 && since < rule.min_interval_ms {
             return Err(Held::RateLimited);
         }
         let heartbeat_due = rule.heartbeat_ms.is_some_and(|h| since >= h);
         if !heartbeat_due
-            && prev.quality == reading.quality()
-            && !moved(rule, prev.value.as_ref(), reading.value())
+            && last.quality == reading.quality()
+            && !moved(rule, last, texts, reading.value())
         {
             return Err(Held::NoChange);
         }
     }
-    *last = Some(Published {
-        value: reading.value().map(LastValue::of),
-        quality: reading.quality(),
-        t,
-    });
+    last.record(texts, reading.value(), reading.quality(), t);
     Ok(())
 }
 
 /// Whether the value moved enough to publish under the rule's deadband or change-only.
-fn moved(rule: &Reduction, prev: Option<&LastValue>, now: Option<&Value>) -> bool {
+fn moved(rule: &Reduction, prev: &Published, texts: &Texts, now: Option<&Value>) -> bool {
     let banded = rule.deadband_abs.is_some() || rule.deadband_pct.is_some();
     if !banded && !rule.change_only {
         return true;
     }
-    match (
-        prev.and_then(LastValue::as_f64),
-        now.and_then(Value::as_f64),
-    ) {
+    match (prev.as_f64(), now.and_then(Value::as_f64)) {
         (Some(a), Some(b)) if banded => {
             let diff = (b - a).abs();
             rule.deadband_abs.is_some_and(|band| diff > band)
@@ -112,9 +183,9 @@ fn moved(rule: &Reduction, prev: Option<&LastValue>, now: Option<&Value>) -> boo
                     .deadband_pct
                     .is_some_and(|pct| diff > pct / 100.0 * a.abs())
         }
-        _ => match (prev, now) {
-            (Some(a), Some(b)) => !a.is(b),
-            (a, b) => a.is_some() != b.is_some(),
+        _ => match now {
+            Some(b) => prev.kind == Kind::NoValue || !prev.same_value(texts, b),
+            None => prev.kind != Kind::NoValue,
         },
     }
 }
@@ -145,17 +216,35 @@ mod tests {
             deadband_pct: Some(10.0),
             ..rule()
         };
-        let mut last = None;
+        let (mut last, mut texts) = (Published::default(), Texts::default());
         assert_eq!(
-            decide(&rule, &mut last, &reading(100.0, Quality::Good), 0),
+            decide(
+                &rule,
+                &mut last,
+                &mut texts,
+                &reading(100.0, Quality::Good),
+                0
+            ),
             Ok(())
         );
         assert_eq!(
-            decide(&rule, &mut last, &reading(109.0, Quality::Good), 1),
+            decide(
+                &rule,
+                &mut last,
+                &mut texts,
+                &reading(109.0, Quality::Good),
+                1
+            ),
             Err(Held::NoChange)
         );
         assert_eq!(
-            decide(&rule, &mut last, &reading(111.0, Quality::Good), 2),
+            decide(
+                &rule,
+                &mut last,
+                &mut texts,
+                &reading(111.0, Quality::Good),
+                2
+            ),
             Ok(())
         );
     }
@@ -166,13 +255,25 @@ mod tests {
             change_only: true,
             ..rule()
         };
-        let mut last = None;
+        let (mut last, mut texts) = (Published::default(), Texts::default());
         assert_eq!(
-            decide(&rule, &mut last, &reading(1.0, Quality::Good), 0),
+            decide(
+                &rule,
+                &mut last,
+                &mut texts,
+                &reading(1.0, Quality::Good),
+                0
+            ),
             Ok(())
         );
         assert_eq!(
-            decide(&rule, &mut last, &reading(1.0, Quality::Uncertain), 1),
+            decide(
+                &rule,
+                &mut last,
+                &mut texts,
+                &reading(1.0, Quality::Uncertain),
+                1
+            ),
             Ok(())
         );
         let dropping = Reduction {
@@ -180,7 +281,13 @@ mod tests {
             ..rule
         };
         assert_eq!(
-            decide(&dropping, &mut last, &reading(1.0, Quality::Bad), 2),
+            decide(
+                &dropping,
+                &mut last,
+                &mut texts,
+                &reading(1.0, Quality::Bad),
+                2
+            ),
             Err(Held::BadQuality)
         );
     }
@@ -199,15 +306,27 @@ mod tests {
                 0,
             )
         };
-        let mut last = None;
-        assert_eq!(decide(&rule, &mut last, &text("RUN"), 0), Ok(()));
+        let (mut last, mut texts) = (Published::default(), Texts::default());
         assert_eq!(
-            decide(&rule, &mut last, &text("RUN"), 1),
+            decide(&rule, &mut last, &mut texts, &text("RUN"), 0),
+            Ok(())
+        );
+        assert_eq!(
+            decide(&rule, &mut last, &mut texts, &text("RUN"), 1),
             Err(Held::NoChange)
         );
-        assert_eq!(decide(&rule, &mut last, &text("STOP"), 2), Ok(()));
         assert_eq!(
-            decide(&rule, &mut last, &reading(1.0, Quality::Good), 3),
+            decide(&rule, &mut last, &mut texts, &text("STOP"), 2),
+            Ok(())
+        );
+        assert_eq!(
+            decide(
+                &rule,
+                &mut last,
+                &mut texts,
+                &reading(1.0, Quality::Good),
+                3
+            ),
             Ok(())
         );
     }
@@ -218,18 +337,76 @@ mod tests {
             min_interval_ms: 1000,
             ..rule()
         };
-        let mut last = None;
+        let (mut last, mut texts) = (Published::default(), Texts::default());
         assert_eq!(
-            decide(&rule, &mut last, &reading(1.0, Quality::Good), 0),
+            decide(
+                &rule,
+                &mut last,
+                &mut texts,
+                &reading(1.0, Quality::Good),
+                0
+            ),
             Ok(())
         );
         assert_eq!(
-            decide(&rule, &mut last, &reading(2.0, Quality::Good), 999),
+            decide(
+                &rule,
+                &mut last,
+                &mut texts,
+                &reading(2.0, Quality::Good),
+                999
+            ),
             Err(Held::RateLimited)
         );
         assert_eq!(
-            decide(&rule, &mut last, &reading(3.0, Quality::Good), 1000),
+            decide(
+                &rule,
+                &mut last,
+                &mut texts,
+                &reading(3.0, Quality::Good),
+                1000
+            ),
             Ok(())
         );
+    }
+
+    #[test]
+    fn text_slots_are_reused_and_freed_when_the_value_is_no_longer_text() {
+        let rule = Reduction {
+            change_only: true,
+            ..rule()
+        };
+        let text = |s: &str| {
+            Reading::new(
+                Source::new(DeviceId::new("d").unwrap(), "p"),
+                s,
+                Quality::Good,
+                0,
+            )
+        };
+        let (mut last, mut texts) = (Published::default(), Texts::default());
+        for (t, v) in ["A", "B", "C"].into_iter().enumerate() {
+            assert_eq!(
+                decide(&rule, &mut last, &mut texts, &text(v), t as i64),
+                Ok(())
+            );
+        }
+        assert_eq!((texts.slots.len(), texts.get(last.bits)), (1, "C"));
+        assert_eq!(
+            decide(
+                &rule,
+                &mut last,
+                &mut texts,
+                &reading(1.0, Quality::Good),
+                3
+            ),
+            Ok(())
+        );
+        assert_eq!(texts.free, vec![0]);
+        let mut other = Published::default();
+        assert_eq!(decide(&rule, &mut other, &mut texts, &text("D"), 4), Ok(()));
+        assert_eq!((texts.slots.len(), texts.get(other.bits)), (1, "D"));
+        assert!(texts.free.is_empty());
+        assert_eq!(std::mem::size_of::<Published>(), 24);
     }
 }

@@ -2,6 +2,7 @@
 //! a bad rule is left out with one error naming its key, and the others still run.
 
 use crate::config::{FilterAggregatorConfig, RuleConfig, WindowConfig};
+use crate::engine::MAX_RULES;
 use crate::glob::Glob;
 use crate::rule::{Checks, Convert, Reduction, Rule, StatSet, ValueKind, WindowSpec};
 use crate::units::{self, Conversion};
@@ -52,6 +53,13 @@ pub fn validate(config: FilterAggregatorConfig) -> Result<FilterAggregator, Conf
         }
     }
     rules.sort_by(|a, b| (a.source.priority, &a.id).cmp(&(b.source.priority, &b.id)));
+    // Points keep their rule index in 16 bits; rules past that are left out, each named.
+    for extra in rules.drain(rules.len().min(MAX_RULES)..) {
+        rejected.push(ConfigError::new(
+            format!("rules.{}", extra.id),
+            format!("more than {MAX_RULES} rules; this one (by priority) is left out"),
+        ));
+    }
     Ok(FilterAggregator {
         input_topic,
         pass_unmatched,
