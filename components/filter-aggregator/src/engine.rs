@@ -9,7 +9,7 @@ use crate::point_index::PointIndex;
 use crate::reduce::{self, Published, Texts};
 use crate::rule::{Rule, StatSet, WindowSpec};
 use crate::stats::RuleStats;
-use crate::window::{Admit, WindowState};
+use crate::window::{Admit, SpecStates};
 use edge_model::{Aggregate, DeviceId, Quality, Reading, Value};
 use std::sync::Arc;
 
@@ -58,6 +58,8 @@ struct RuleRuntime {
     stats: RuleStats,
     /// Per window: value → interned state name.
     states: Vec<Vec<StateKey>>,
+    /// Per window: the open windows of the rule's points, by point ordinal.
+    windows: Vec<SpecStates>,
     /// Conversions from the source units seen so far (a rule sees few).
     conversions: ConversionCache,
     /// Gateway time the rule was loaded, for the idle warning.
@@ -82,10 +84,12 @@ impl RuleRuntime {
                     .collect()
             })
             .collect();
+        let windows = rule.windows.iter().map(SpecStates::for_spec).collect();
         Self {
             rule,
             stats: RuleStats::default(),
             states,
+            windows,
             conversions: ConversionCache::default(),
             since_ms: now_ms,
             idle_warned: false,
@@ -99,13 +103,16 @@ const NONE: u16 = u16::MAX;
 /// At most this many rules (rule indices are `u16` in every point's slot).
 pub const MAX_RULES: usize = NONE as usize;
 
-/// State of one point, 32 bytes: points are many. Its windows live in the engine's window
-/// arena, so points without windows pay nothing for them.
+/// Marks a point without windows in `PointSlot::ordinal`.
+const NO_ORDINAL: u32 = u32::MAX;
+
+/// State of one point, 32 bytes: points are many. Its windows live with its rule, so points
+/// without windows pay nothing for them.
 #[derive(Debug)]
 struct PointSlot {
     last: Published,
-    /// First of the point's window states in the arena (one per window of its rule).
-    windows: u32,
+    /// The point's index in its rule's window states; `NO_ORDINAL` if the rule has none.
+    ordinal: u32,
     /// Index of the rule that handles it; `NONE` when no rule selects it.
     rule: u16,
     /// Index in the engine's units of the latest reading's unit (for aggregates), or `NONE`.
@@ -128,27 +135,24 @@ impl PointSlot {
 struct Points {
     index: PointIndex,
     slots: Arena<PointSlot>,
-    windows: Arena<WindowState>,
 }
 
-impl Points {
-    /// A fresh slot for a point under `rule`, with `count` new window states.
-    fn slot(&mut self, rule: Option<u32>, count: usize) -> PointSlot {
-        let windows = self
-            .windows
-            .push_run((0..count).map(|_| WindowState::default()));
-        PointSlot {
-            rule: rule_index(rule),
-            unit: NONE,
-            windows,
-            last: Published::default(),
-        }
+/// A fresh slot for a point under `rule`, with new window states if the rule has windows.
+fn new_slot(rules: &mut [RuleRuntime], rule: Option<u32>) -> PointSlot {
+    let runtime = rule.and_then(|i| rules.get_mut(i as usize));
+    let ordinal = runtime.map_or(NO_ORDINAL, |r| {
+        r.windows
+            .iter_mut()
+            .map(SpecStates::add)
+            .last()
+            .unwrap_or(NO_ORDINAL)
+    });
+    PointSlot {
+        rule: rule_index(rule),
+        unit: NONE,
+        ordinal,
+        last: Published::default(),
     }
-}
-
-fn window_count(rules: &[RuleRuntime], rule: Option<u32>) -> usize {
-    rule.and_then(|i| rules.get(i as usize))
-        .map_or(0, |r| r.rule.windows.len())
 }
 
 /// The rule engine.
@@ -205,16 +209,12 @@ impl Engine {
             Some(id) => id,
             None => {
                 let rule = resolve(&self.rules, device.as_str(), point);
-                let slot = self.points.slot(rule, window_count(&self.rules, rule));
+                let slot = new_slot(&mut self.rules, rule);
                 self.points.slots.push(slot);
                 self.points.index.insert(device_index, point)
             }
         };
-        let Points {
-            index,
-            slots,
-            windows,
-        } = &mut self.points;
+        let Points { index, slots } = &mut self.points;
         let Some(slot) = slots.get_mut(id) else {
             return;
         };
@@ -255,25 +255,25 @@ impl Engine {
         {
             slot.unit = intern(&mut self.units, unit);
         }
-        let states = windows
-            .run_mut(slot.windows, rule.windows.len())
-            .unwrap_or_default();
-        if !states.is_empty() && reading.quality() != Quality::Bad {
+        if slot.ordinal != NO_ORDINAL && reading.quality() != Quality::Bad {
             let number = reading.value().and_then(Value::as_f64);
             let unit = slot.unit(&self.units);
             let (_, point) = index.key(id);
-            for (i, (spec, window)) in rule.windows.iter().zip(states.iter_mut()).enumerate() {
+            let windows = rule.windows.iter().zip(runtime.windows.iter_mut());
+            for (i, (spec, states)) in windows.enumerate() {
                 let state = if spec.stats.contains(StatSet::STATES) {
                     reading.value().map(|v| state_of(&runtime.states[i], v))
                 } else {
                     None
                 };
-                if window.push(spec, self.clock, t, number, state) == Admit::Late {
+                let admit = states.push(slot.ordinal, spec, self.clock, t, number, state);
+                if admit == Some(Admit::Late) {
                     runtime.stats.late += 1;
                 }
                 let emitted = close_window(
                     spec,
-                    window,
+                    states,
+                    slot.ordinal,
                     self.clock,
                     &self.device_ids[device_index as usize],
                     point,
@@ -311,27 +311,24 @@ impl Engine {
     }
 
     fn close_all(&mut self, clock: i64, out: &mut Outputs) {
-        let Points {
-            index,
-            slots,
-            windows,
-        } = &mut self.points;
+        let Points { index, slots } = &mut self.points;
         for id in 0..index.len() as u32 {
             let Some(slot) = slots.get(id) else {
                 continue;
             };
-            let Some(runtime) = slot.rule().and_then(|i| self.rules.get_mut(i as usize)) else {
+            if slot.ordinal == NO_ORDINAL {
                 continue;
-            };
-            let Some(states) = windows.run_mut(slot.windows, runtime.rule.windows.len()) else {
+            }
+            let Some(runtime) = slot.rule().and_then(|i| self.rules.get_mut(i as usize)) else {
                 continue;
             };
             let (device, point) = index.key(id);
             let unit = slot.unit(&self.units);
-            for (spec, window) in runtime.rule.windows.iter().zip(states.iter_mut()) {
+            for (spec, states) in runtime.rule.windows.iter().zip(runtime.windows.iter_mut()) {
                 runtime.stats.aggregates += close_window(
                     spec,
-                    window,
+                    states,
+                    slot.ordinal,
                     clock,
                     &self.device_ids[device as usize],
                     point,
@@ -346,16 +343,25 @@ impl Engine {
     /// Swaps in new rules. Points whose rule keeps its id and configuration keep their state
     /// and open windows; the others start afresh. Counters carry over by rule id.
     pub fn reload(&mut self, rules: Vec<Rule>, pass_unmatched: bool, now_ms: i64) -> Reload {
-        let old = std::mem::take(&mut self.rules);
+        let mut old = std::mem::take(&mut self.rules);
+        // Per old rule: the new rule that took over its window states, if unchanged.
+        let mut moved_to = vec![None; old.len()];
         self.rules = rules
             .into_iter()
-            .map(|rule| {
+            .enumerate()
+            .map(|(n, rule)| {
                 let mut runtime = RuleRuntime::new(rule, now_ms);
-                if let Some(prev) = old.iter().find(|o| o.rule.id == runtime.rule.id) {
+                let prev = old
+                    .iter_mut()
+                    .enumerate()
+                    .find(|(_, o)| o.rule.id == runtime.rule.id);
+                if let Some((o, prev)) = prev {
                     runtime.stats = prev.stats;
                     if prev.rule.source == runtime.rule.source {
                         runtime.since_ms = prev.since_ms;
                         runtime.idle_warned = prev.idle_warned;
+                        runtime.windows = std::mem::take(&mut prev.windows);
+                        moved_to[o] = Some(n);
                     }
                 }
                 runtime
@@ -384,27 +390,17 @@ impl Engine {
                 continue;
             }
             report.points_reset += 1;
-            let (had, wants) = (
-                window_count(&old, slot.rule()),
-                window_count(&self.rules, new),
-            );
-            let first = slot.windows;
             self.texts.release(&slot.last);
-            // Old window states are cleared; a point that now needs more gets a new run
-            // (reloads are rare: the old run stays unused).
-            if let Some(stale) = self.points.windows.run_mut(first, had) {
-                stale.iter_mut().for_each(|w| *w = WindowState::default());
+            // The point leaves an unchanged rule: its windows there are cleared (reloads are
+            // rare: the ordinal stays unused). Those of a changed rule went with it.
+            let kept = slot
+                .rule()
+                .and_then(|o| moved_to.get(o as usize).copied().flatten());
+            if let Some(runtime) = kept.and_then(|n| self.rules.get_mut(n)) {
+                let ordinal = slot.ordinal;
+                runtime.windows.iter_mut().for_each(|w| w.reset(ordinal));
             }
-            let fresh = if wants <= had {
-                PointSlot {
-                    rule: rule_index(new),
-                    unit: NONE,
-                    windows: first,
-                    last: Published::default(),
-                }
-            } else {
-                self.points.slot(new, wants)
-            };
+            let fresh = new_slot(&mut self.rules, new);
             if let Some(slot) = self.points.slots.get_mut(id) {
                 *slot = fresh;
             }
@@ -507,7 +503,8 @@ fn state_of(keys: &[StateKey], value: &Value) -> Arc<str> {
 )]
 fn close_window(
     spec: &WindowSpec,
-    window: &mut WindowState,
+    states: &mut SpecStates,
+    ordinal: u32,
     clock: i64,
     device: &DeviceId,
     point: &str,
@@ -515,11 +512,8 @@ fn close_window(
     unit: Option<&str>,
     out: &mut Outputs,
 ) -> u64 {
-    if window.is_empty() {
-        return 0;
-    }
     let mut emitted = 0;
-    window.close(spec, clock, &mut |span, stats| {
+    states.close(ordinal, spec, clock, &mut |span, stats| {
         let mut aggregate = Aggregate::new(point, format!("{}.{}", rule.id, spec.id), span, stats);
         if let Some(unit) = unit {
             aggregate = aggregate.with_unit(unit);

@@ -85,6 +85,16 @@ impl StatSet {
     /// Time spent in each state.
     pub const STATES: Self = Self(64);
 
+    /// This set and `other`.
+    pub const fn with(self, other: Self) -> Self {
+        Self(self.0 | other.0)
+    }
+
+    /// Whether any of `other` is in.
+    pub fn intersects(self, other: Self) -> bool {
+        self.0 & other.0 != 0
+    }
+
     /// Adds `other`.
     pub fn insert(&mut self, other: Self) {
         self.0 |= other.0;

@@ -1,132 +1,166 @@
-//! Running statistics of the numbers in one pane, mergeable into a window's statistics.
+//! Running statistics of the numbers in one pane, mergeable into a window's statistics. Three
+//! sizes, so that a point carries only what its window spec reports: nothing (count and state
+//! durations only), the spread (min, max, mean), or everything (also stddev, first, last).
+//! The count of numbers is kept by the pane, and passed in.
 
-/// Count, extremes, Welford mean and squared deviations, and the values at the earliest and
-/// latest timestamps; the values themselves only when percentiles are asked for.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Acc {
-    count: u64,
+use crate::rule::StatSet;
+use edge_model::Stats;
+
+/// Statistics of a run of numbers whose count is kept outside.
+pub trait Accumulate: Clone + std::fmt::Debug {
+    /// Nothing added yet.
+    fn empty() -> Self;
+
+    /// Adds `x`, timestamped `t`, as number `n` (1 for the first). On equal timestamps the
+    /// first arrival stays first and the last arrival becomes last.
+    fn push(&mut self, n: u64, t: i64, x: f64);
+
+    /// Adds `other` (`theirs` numbers) to `self` (`mine` numbers, maybe none); `other` holds
+    /// later-arriving values only where timestamps tie (panes are merged in time order, so
+    /// ties across panes cannot happen).
+    fn merge(&mut self, mine: u64, other: &Self, theirs: u64);
+
+    /// Fills in the statistics of `wanted` it knows, for `n > 0` numbers.
+    fn report(&self, n: u64, wanted: StatSet, stats: &mut Stats);
+
+    /// Whether this accumulator reports everything `wanted` asks for among the numeric
+    /// statistics.
+    fn covers(wanted: StatSet) -> bool;
+}
+
+/// For windows reporting no statistic of the numbers.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NoNumbers;
+
+impl Accumulate for NoNumbers {
+    fn empty() -> Self {
+        Self
+    }
+
+    fn push(&mut self, _: u64, _: i64, _: f64) {}
+
+    fn merge(&mut self, _: u64, _: &Self, _: u64) {}
+
+    fn report(&self, _: u64, _: StatSet, _: &mut Stats) {}
+
+    fn covers(wanted: StatSet) -> bool {
+        !wanted.intersects(Spread::STATS.with(Full::STATS))
+    }
+}
+
+/// Smallest, largest and mean value.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Spread {
     min: f64,
     max: f64,
     mean: f64,
+}
+
+impl Spread {
+    const STATS: StatSet = StatSet::MIN.with(StatSet::MAX).with(StatSet::MEAN);
+}
+
+impl Accumulate for Spread {
+    fn empty() -> Self {
+        Self {
+            min: f64::INFINITY,
+            max: f64::NEG_INFINITY,
+            mean: 0.0,
+        }
+    }
+
+    fn push(&mut self, n: u64, _: i64, x: f64) {
+        self.min = self.min.min(x);
+        self.max = self.max.max(x);
+        self.mean += (x - self.mean) / n as f64;
+    }
+
+    fn merge(&mut self, mine: u64, other: &Self, theirs: u64) {
+        if theirs == 0 {
+            return;
+        }
+        let n = (mine + theirs) as f64;
+        self.mean += (other.mean - self.mean) * theirs as f64 / n;
+        self.min = self.min.min(other.min);
+        self.max = self.max.max(other.max);
+    }
+
+    fn report(&self, _: u64, wanted: StatSet, stats: &mut Stats) {
+        let flag = |f: StatSet, v: f64| wanted.contains(f).then_some(v);
+        stats.min = flag(StatSet::MIN, self.min);
+        stats.max = flag(StatSet::MAX, self.max);
+        stats.mean = flag(StatSet::MEAN, self.mean);
+    }
+
+    fn covers(wanted: StatSet) -> bool {
+        !wanted.intersects(Full::STATS)
+    }
+}
+
+/// The spread, the squared deviations (Welford) and the values at the earliest and latest
+/// timestamps.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Full {
+    spread: Spread,
     /// Sum of squared deviations from the mean.
     m2: f64,
     first: (i64, f64),
     last: (i64, f64),
-    /// Boxed: most windows ask for no percentile, and points are many.
-    #[expect(
-        clippy::box_collection,
-        reason = "one word per pane when unused, against three for a bare Vec"
-    )]
-    values: Option<Box<Vec<f64>>>,
 }
 
-impl Acc {
-    /// An empty accumulator; `keep_values` keeps every value for percentiles.
-    pub fn new(keep_values: bool) -> Self {
+impl Full {
+    /// What only this accumulator reports.
+    const STATS: StatSet = StatSet::STDDEV.with(StatSet::FIRST).with(StatSet::LAST);
+}
+
+impl Accumulate for Full {
+    fn empty() -> Self {
         Self {
-            count: 0,
-            min: f64::INFINITY,
-            max: f64::NEG_INFINITY,
-            mean: 0.0,
+            spread: Spread::empty(),
             m2: 0.0,
             first: (i64::MAX, 0.0),
             last: (i64::MIN, 0.0),
-            values: keep_values.then(Box::default),
         }
     }
 
-    /// Adds `x`, timestamped `t`. On equal timestamps the first arrival stays first and the
-    /// last arrival becomes last.
-    pub fn push(&mut self, t: i64, x: f64) {
-        self.count += 1;
-        self.min = self.min.min(x);
-        self.max = self.max.max(x);
-        let delta = x - self.mean;
-        self.mean += delta / self.count as f64;
-        self.m2 += delta * (x - self.mean);
+    fn push(&mut self, n: u64, t: i64, x: f64) {
+        let delta = x - self.spread.mean;
+        self.spread.push(n, t, x);
+        self.m2 += delta * (x - self.spread.mean);
         if t < self.first.0 {
             self.first = (t, x);
         }
         if t >= self.last.0 {
             self.last = (t, x);
         }
-        if let Some(values) = &mut self.values {
-            values.push(x);
-        }
     }
 
-    /// Adds everything in `other`, which holds later-arriving values only where timestamps tie
-    /// (panes are merged in time order, so ties across panes cannot happen).
-    pub fn merge(&mut self, other: &Self) {
-        if other.count == 0 {
+    fn merge(&mut self, mine: u64, other: &Self, theirs: u64) {
+        if theirs == 0 {
             return;
         }
-        if self.count == 0 {
-            *self = other.clone();
-            return;
-        }
-        let n = (self.count + other.count) as f64;
-        let delta = other.mean - self.mean;
-        self.mean += delta * other.count as f64 / n;
-        self.m2 += other.m2 + delta * delta * self.count as f64 * other.count as f64 / n;
-        self.count += other.count;
-        self.min = self.min.min(other.min);
-        self.max = self.max.max(other.max);
+        let n = (mine + theirs) as f64;
+        let delta = other.spread.mean - self.spread.mean;
+        self.m2 += other.m2 + delta * delta * mine as f64 * theirs as f64 / n;
+        self.spread.merge(mine, &other.spread, theirs);
         if other.first.0 < self.first.0 {
             self.first = other.first;
         }
         if other.last.0 >= self.last.0 {
             self.last = other.last;
         }
-        if let (Some(mine), Some(theirs)) = (&mut self.values, &other.values) {
-            mine.extend_from_slice(theirs);
-        }
     }
 
-    /// How many values.
-    pub fn count(&self) -> u64 {
-        self.count
+    fn report(&self, n: u64, wanted: StatSet, stats: &mut Stats) {
+        self.spread.report(n, wanted, stats);
+        let flag = |f: StatSet, v: f64| wanted.contains(f).then_some(v);
+        stats.stddev = flag(StatSet::STDDEV, (self.m2 / n as f64).max(0.0).sqrt());
+        stats.first = flag(StatSet::FIRST, self.first.1);
+        stats.last = flag(StatSet::LAST, self.last.1);
     }
 
-    /// Smallest value, if any.
-    pub fn min(&self) -> Option<f64> {
-        (self.count > 0).then_some(self.min)
-    }
-
-    /// Largest value, if any.
-    pub fn max(&self) -> Option<f64> {
-        (self.count > 0).then_some(self.max)
-    }
-
-    /// Mean, if any value.
-    pub fn mean(&self) -> Option<f64> {
-        (self.count > 0).then_some(self.mean)
-    }
-
-    /// Population standard deviation, if any value.
-    pub fn stddev(&self) -> Option<f64> {
-        (self.count > 0).then(|| (self.m2 / self.count as f64).max(0.0).sqrt())
-    }
-
-    /// Value with the earliest timestamp.
-    pub fn first(&self) -> Option<f64> {
-        (self.count > 0).then_some(self.first.1)
-    }
-
-    /// Value with the latest timestamp.
-    pub fn last(&self) -> Option<f64> {
-        (self.count > 0).then_some(self.last.1)
-    }
-
-    /// The `p`-th percentile (0 < p ≤ 100), linear between closest ranks; `None` without values
-    /// or when values are not kept. Sorts the kept values.
-    pub fn percentile(&mut self, p: f64) -> Option<f64> {
-        let values = self.values.as_mut()?;
-        if values.is_empty() {
-            return None;
-        }
-        values.sort_by(f64::total_cmp);
-        Some(percentile_of_sorted(values, p))
+    fn covers(_: StatSet) -> bool {
+        true
     }
 }
 
@@ -145,25 +179,66 @@ pub fn percentile_of_sorted(values: &[f64], p: f64) -> f64 {
 mod tests {
     use super::*;
 
+    fn all() -> StatSet {
+        Full::STATS.with(Spread::STATS)
+    }
+
+    fn pushed<A: Accumulate>(xs: &[(i64, f64)]) -> (A, u64) {
+        let mut acc = A::empty();
+        for (n, (t, x)) in xs.iter().enumerate() {
+            acc.push(n as u64 + 1, *t, *x);
+        }
+        (acc, xs.len() as u64)
+    }
+
     #[test]
     fn merging_equals_pushing_everything_into_one() {
-        let xs = [3.0, -1.5, 7.25, 0.0, 2.0, 2.0, 9.5];
-        let mut one = Acc::new(true);
-        let (mut a, mut b) = (Acc::new(true), Acc::new(true));
-        for (i, x) in xs.iter().enumerate() {
-            one.push(i as i64, *x);
-            if i < 3 {
-                a.push(i as i64, *x)
-            } else {
-                b.push(i as i64, *x)
-            }
-        }
-        a.merge(&b);
-        assert_eq!(a.count(), one.count());
-        assert!((a.mean().unwrap() - one.mean().unwrap()).abs() < 1e-12);
-        assert!((a.stddev().unwrap() - one.stddev().unwrap()).abs() < 1e-12);
-        assert_eq!((a.first(), a.last()), (Some(3.0), Some(9.5)));
-        assert_eq!(a.percentile(50.0), Some(2.0));
+        let xs = [
+            (0, 3.0),
+            (1, -1.5),
+            (2, 7.25),
+            (3, 0.0),
+            (4, 2.0),
+            (5, 2.0),
+            (6, 9.5),
+        ];
+        let (one, n) = pushed::<Full>(&xs);
+        let (mut a, na) = pushed::<Full>(&xs[..3]);
+        let (b, nb) = pushed::<Full>(&xs[3..]);
+        a.merge(na, &b, nb);
+        let (mut merged, mut whole) = (Stats::default(), Stats::default());
+        a.report(na + nb, all(), &mut merged);
+        one.report(n, all(), &mut whole);
+        assert!((merged.mean.unwrap() - whole.mean.unwrap()).abs() < 1e-12);
+        assert!((merged.stddev.unwrap() - whole.stddev.unwrap()).abs() < 1e-12);
+        assert_eq!((merged.min, merged.max), (Some(-1.5), Some(9.5)));
+        assert_eq!((merged.first, merged.last), (Some(3.0), Some(9.5)));
+    }
+
+    #[test]
+    fn the_spread_agrees_with_the_full_accumulator_on_what_it_reports() {
+        let xs = [(5, 1.0), (1, 4.0), (3, -2.0), (9, 8.5)];
+        let (mut full, _) = pushed::<Full>(&xs[..1]);
+        let (mut spread, _) = pushed::<Spread>(&xs[..1]);
+        let (full_rest, n) = pushed::<Full>(&xs[1..]);
+        let (spread_rest, _) = pushed::<Spread>(&xs[1..]);
+        full.merge(1, &full_rest, n);
+        spread.merge(1, &spread_rest, n);
+        let (mut a, mut b) = (Stats::default(), Stats::default());
+        full.report(4, all(), &mut a);
+        spread.report(4, all(), &mut b);
+        assert_eq!((a.min, a.max, a.mean), (b.min, b.max, b.mean));
+        assert_eq!((b.stddev, b.first, b.last), (None, None, None));
+        assert!(size_of::<Spread>() < size_of::<Full>());
+    }
+
+    #[test]
+    fn each_accumulator_covers_only_what_it_keeps() {
+        assert!(NoNumbers::covers(StatSet::STATES));
+        assert!(!NoNumbers::covers(StatSet::MAX));
+        assert!(Spread::covers(StatSet::MAX.with(StatSet::MEAN)));
+        assert!(!Spread::covers(StatSet::MEAN.with(StatSet::LAST)));
+        assert!(Full::covers(all()));
     }
 
     #[test]
@@ -172,12 +247,5 @@ mod tests {
         assert_eq!(percentile_of_sorted(&v, 100.0), 4.0);
         assert_eq!(percentile_of_sorted(&v, 50.0), 2.5);
         assert!((percentile_of_sorted(&v, 10.0) - 1.3).abs() < 1e-12);
-    }
-
-    #[test]
-    fn an_empty_accumulator_reports_nothing() {
-        let mut acc = Acc::new(true);
-        assert_eq!((acc.min(), acc.mean(), acc.stddev()), (None, None, None));
-        assert_eq!(acc.percentile(50.0), None);
     }
 }

@@ -8,34 +8,42 @@
 
 mod acc;
 mod panes;
+mod spec_states;
 mod states;
 
-pub use acc::{Acc, percentile_of_sorted};
+pub use acc::{Accumulate, Full, NoNumbers, Spread, percentile_of_sorted};
+pub use spec_states::SpecStates;
 
 use crate::rule::{StatSet, WindowSpec};
 use edge_model::{Stats, TimeWindow};
 use panes::Panes;
 use states::Durations;
-use std::num::NonZeroU64;
+use std::num::NonZeroU32;
 use std::sync::Arc;
 
 /// The readings of one hop-sized slice of time.
 #[derive(Debug, Clone)]
-struct Pane {
+struct Pane<A> {
     start: i64,
-    /// Readings admitted, numbers or not (never zero: the niche keeps `Panes` one pane long).
-    readings: NonZeroU64,
-    acc: Acc,
+    /// Readings admitted, numbers or not (never zero: the niche keeps `Panes` one pane long;
+    /// saturates, at over 4 billion readings of one point in one hop).
+    readings: NonZeroU32,
+    /// How many of them were numbers.
+    numbers: u32,
+    acc: A,
 }
 
-/// State changes of the open panes, and the last one before them; only when the spec reports
-/// state durations (boxed: points are many, state points few).
+/// What only some windows keep, boxed (points are many, such windows few): the state changes
+/// of the open panes and the last one before them, when the spec reports state durations;
+/// the numbers of the open panes, when it reports percentiles.
 #[derive(Debug, Clone, Default)]
-struct StateLog {
+struct Extras {
     /// (timestamp, state) in timestamp order.
     events: Vec<(i64, Arc<str>)>,
     /// The last event of the panes already dropped: the state a later window starts in.
     carry: Option<(i64, Arc<str>)>,
+    /// (timestamp, number) in arrival order.
+    values: Vec<(i64, f64)>,
 }
 
 /// Whether a reading was taken into a window.
@@ -47,30 +55,30 @@ pub enum Admit {
     Late,
 }
 
-/// The open windows of one point under one spec.
+/// The open windows of one point under one spec, with the accumulator the spec needs.
 #[derive(Debug, Clone)]
-pub struct WindowState {
+pub struct WindowState<A> {
     /// Panes in start order.
-    panes: Panes<Pane>,
+    panes: Panes<Pane<A>>,
     /// Every window starting before this is closed; `i64::MIN` before the first close.
     next_start: i64,
     /// Newest reading timestamp seen.
     watermark: i64,
-    states: Option<Box<StateLog>>,
+    extras: Option<Box<Extras>>,
 }
 
-impl Default for WindowState {
+impl<A> Default for WindowState<A> {
     fn default() -> Self {
         Self {
             panes: Panes::default(),
             next_start: i64::MIN,
             watermark: 0,
-            states: None,
+            extras: None,
         }
     }
 }
 
-impl WindowState {
+impl<A: Accumulate> WindowState<A> {
     /// Adds a reading at `t`: a number for the statistics, a state for state durations.
     /// `clock` is the gateway clock; a reading whose windows it (or a newer reading) has
     /// ended, grace included, is late even if those windows held nothing.
@@ -95,27 +103,34 @@ impl WindowState {
         let panes = self.panes.as_slice();
         let at = panes.partition_point(|p| p.start < pane_start);
         if panes.get(at).is_none_or(|p| p.start != pane_start) {
-            let keep_values = !spec.percentiles.is_empty();
-            let mut acc = Acc::new(keep_values);
+            let mut acc = A::empty();
             if let Some(x) = number {
-                acc.push(t, x);
+                acc.push(1, t, x);
             }
             self.panes.insert(
                 at,
                 Pane {
                     start: pane_start,
-                    readings: NonZeroU64::MIN,
+                    readings: NonZeroU32::MIN,
+                    numbers: u32::from(number.is_some()),
                     acc,
                 },
             );
         } else if let Some(pane) = self.panes.as_mut_slice().get_mut(at) {
             pane.readings = pane.readings.saturating_add(1);
             if let Some(x) = number {
-                pane.acc.push(t, x);
+                pane.numbers = pane.numbers.saturating_add(1);
+                pane.acc.push(u64::from(pane.numbers), t, x);
             }
         }
+        if let Some(x) = number
+            && !spec.percentiles.is_empty()
+        {
+            let values = &mut self.extras.get_or_insert_with(Box::default).values;
+            values.push((t, x));
+        }
         if let Some(state) = state {
-            let events = &mut self.states.get_or_insert_with(Box::default).events;
+            let events = &mut self.extras.get_or_insert_with(Box::default).events;
             if events.len() == events.capacity() {
                 // Most windows see a state change or two: grow one at a time while small
                 // (a first push would reserve four), then double.
@@ -168,44 +183,54 @@ impl WindowState {
         let keep = self.panes.as_slice().partition_point(|p| p.start < start);
         self.panes.remove_front(keep, drop);
         // Panes are hop-aligned, so an event is in a dropped pane exactly when it is earlier.
-        if let Some(log) = &mut self.states {
+        if let Some(log) = &mut self.extras {
             let gone = log.events.partition_point(|(t, _)| *t < start);
             if gone > 0 {
                 log.carry = log.events.drain(..gone).next_back();
             }
+            log.values.retain(|(t, _)| *t >= start);
         }
     }
 
     /// The statistics of `[start, end)`, or `None` if it holds no reading.
     fn window_stats(&self, spec: &WindowSpec, start: i64, end: i64) -> Option<Stats> {
-        let inside = |p: &&Pane| p.start >= start && p.start < end;
-        let mut acc = Acc::new(!spec.percentiles.is_empty());
-        let mut readings = 0;
+        let inside = |p: &&Pane<A>| p.start >= start && p.start < end;
+        let mut acc = A::empty();
+        let (mut readings, mut numbers) = (0u64, 0u64);
         for pane in self.panes.as_slice().iter().filter(inside) {
-            acc.merge(&pane.acc);
-            readings += pane.readings.get();
+            acc.merge(numbers, &pane.acc, u64::from(pane.numbers));
+            readings += u64::from(pane.readings.get());
+            numbers += u64::from(pane.numbers);
         }
         if readings == 0 {
             return None;
         }
-        let flag = |f: StatSet, v: Option<f64>| if spec.stats.contains(f) { v } else { None };
         let mut stats = Stats {
             count: readings,
-            min: flag(StatSet::MIN, acc.min()),
-            max: flag(StatSet::MAX, acc.max()),
-            mean: flag(StatSet::MEAN, acc.mean()),
-            stddev: flag(StatSet::STDDEV, acc.stddev()),
-            first: flag(StatSet::FIRST, acc.first()),
-            last: flag(StatSet::LAST, acc.last()),
             ..Stats::default()
         };
-        for p in &spec.percentiles {
-            if let Some(v) = acc.percentile(*p) {
-                stats.percentiles.insert(format!("p{p}"), v);
+        if numbers > 0 {
+            acc.report(numbers, spec.stats, &mut stats);
+        }
+        if !spec.percentiles.is_empty() {
+            let mut values: Vec<f64> = self
+                .extras
+                .as_deref()
+                .map_or(&[][..], |e| e.values.as_slice())
+                .iter()
+                .filter(|(t, _)| *t >= start && *t < end)
+                .map(|(_, x)| *x)
+                .collect();
+            if !values.is_empty() {
+                values.sort_by(f64::total_cmp);
+                for p in &spec.percentiles {
+                    let v = percentile_of_sorted(&values, *p);
+                    stats.percentiles.insert(format!("p{p}"), v);
+                }
             }
         }
         if spec.stats.contains(StatSet::STATES) {
-            let log = self.states.as_deref();
+            let log = self.extras.as_deref();
             let events = log.map_or(&[][..], |l| l.events.as_slice());
             let first = events.partition_point(|(t, _)| *t < start);
             let before = first

@@ -74,3 +74,39 @@ fn a_point_moves_to_a_new_rule_that_selects_it_first() {
     assert_eq!(out.rejected.len(), 1);
     assert_eq!(&*out.rejected[0].rule, "temps");
 }
+
+#[test]
+fn a_point_leaving_an_unchanged_rule_takes_no_window_of_it_along() {
+    let window = json!({"1m": {"lengthMs": 60000, "stats": ["count", "max"]}});
+    let mut engine = engine(json!({"all": {"priority": 5, "windows": window}}));
+    let mut out = Outputs::default();
+    for point in ["a", "b"] {
+        engine.ingest(reading(point, 1.0, 1_000), 1_000, &mut out);
+    }
+    let new = config(json!({
+        "all": {"priority": 5, "windows": window},
+        "bs": {"priority": 1, "points": "b", "windows": window},
+    }));
+    let report = engine.reload(new.rules, new.pass_unmatched, 2_000);
+    assert_eq!((report.points_kept, report.points_reset), (1, 1));
+    for point in ["a", "b", "c"] {
+        engine.ingest(reading(point, 7.0, 3_000), 3_000, &mut out);
+    }
+    engine.tick(60_000, &mut out);
+    let mut got: Vec<(String, String, u64, Option<f64>)> = out
+        .aggregates
+        .iter()
+        .map(|(_, a)| {
+            let s = a.stats();
+            (a.point().to_owned(), a.rule().to_owned(), s.count, s.max)
+        })
+        .collect();
+    got.sort_by(|x, y| (&x.0, &x.1).cmp(&(&y.0, &y.1)));
+    let want = [
+        ("a", "all.1m", 2, Some(7.0)),
+        ("b", "bs.1m", 1, Some(7.0)),
+        ("c", "all.1m", 1, Some(7.0)),
+    ]
+    .map(|(p, r, n, m)| (p.to_owned(), r.to_owned(), n, m));
+    assert_eq!(got, want);
+}

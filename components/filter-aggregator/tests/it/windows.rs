@@ -89,12 +89,30 @@ fn close(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
 }
 
+/// Every statistic of the numbers.
+const ALL: [&str; 6] = ["min", "max", "mean", "stddev", "first", "last"];
+
 fn window_rule(kind: &str, length: i64, hop: i64, grace: i64) -> serde_json::Value {
+    window_rule_with(kind, length, hop, grace, &ALL, true)
+}
+
+/// A rule with one window reporting the count, `stats` and, if `percentiles`, p50 and p90.
+fn window_rule_with(
+    kind: &str,
+    length: i64,
+    hop: i64,
+    grace: i64,
+    stats: &[&str],
+    percentiles: bool,
+) -> serde_json::Value {
+    let mut names = vec!["count"];
+    names.extend_from_slice(stats);
     let mut window = json!({
-        "type": kind, "lengthMs": length, "graceMs": grace,
-        "stats": ["count", "min", "max", "mean", "stddev", "first", "last"],
-        "percentiles": [50, 90],
+        "type": kind, "lengthMs": length, "graceMs": grace, "stats": names,
     });
+    if percentiles {
+        window["percentiles"] = json!([50, 90]);
+    }
     if kind == "sliding" {
         window["hopMs"] = json!(hop);
     }
@@ -117,6 +135,16 @@ fn check_against_reference(
     got: &[Aggregate],
     want: &BTreeMap<i64, Expected>,
 ) -> Result<(), TestCaseError> {
+    check_asked(got, want, &ALL, true)
+}
+
+/// Checks the statistics asked for against the reference, and that no other is reported.
+fn check_asked(
+    got: &[Aggregate],
+    want: &BTreeMap<i64, Expected>,
+    asked: &[&str],
+    percentiles: bool,
+) -> Result<(), TestCaseError> {
     let starts: Vec<i64> = got.iter().map(|a| a.window().start_ms()).collect();
     prop_assert_eq!(
         starts,
@@ -126,25 +154,26 @@ fn check_against_reference(
     for aggregate in got {
         let w = &want[&aggregate.window().start_ms()];
         let s = aggregate.stats();
+        let on = |name: &str| asked.contains(&name);
         prop_assert_eq!(s.count, w.count);
-        prop_assert_eq!(s.min, Some(w.min));
-        prop_assert_eq!(s.max, Some(w.max));
-        prop_assert_eq!(s.first, Some(w.first));
-        prop_assert_eq!(s.last, Some(w.last));
-        prop_assert!(
-            close(s.mean.unwrap(), w.mean),
-            "mean {:?} vs {}",
-            s.mean,
-            w.mean
-        );
-        prop_assert!(
-            close(s.stddev.unwrap(), w.stddev),
-            "stddev {:?} vs {}",
-            s.stddev,
-            w.stddev
-        );
-        prop_assert_eq!(s.percentiles["p50"], w.p50);
-        prop_assert_eq!(s.percentiles["p90"], w.p90);
+        prop_assert_eq!(s.min, on("min").then_some(w.min));
+        prop_assert_eq!(s.max, on("max").then_some(w.max));
+        prop_assert_eq!(s.first, on("first").then_some(w.first));
+        prop_assert_eq!(s.last, on("last").then_some(w.last));
+        prop_assert_eq!(s.mean.is_some(), on("mean"));
+        if let Some(mean) = s.mean {
+            prop_assert!(close(mean, w.mean), "mean {} vs {}", mean, w.mean);
+        }
+        prop_assert_eq!(s.stddev.is_some(), on("stddev"));
+        if let Some(stddev) = s.stddev {
+            prop_assert!(close(stddev, w.stddev), "stddev {} vs {}", stddev, w.stddev);
+        }
+        if percentiles {
+            prop_assert_eq!(s.percentiles["p50"], w.p50);
+            prop_assert_eq!(s.percentiles["p90"], w.p90);
+        } else {
+            prop_assert!(s.percentiles.is_empty());
+        }
     }
     Ok(())
 }
@@ -168,6 +197,21 @@ proptest! {
         let (got, late) = aggregates(window_rule("sliding", length, hop, 2_000), &input);
         prop_assert_eq!(late, 0);
         check_against_reference(&got, &reference(&input, length, hop))?;
+    }
+
+    #[test]
+    fn any_choice_of_statistics_equals_the_reference(
+        input in disordered(2_000),
+        asked in prop::sample::subsequence(ALL.to_vec(), 0..=ALL.len()),
+        percentiles in any::<bool>(),
+        (length, hop) in prop::sample::select(vec![(6_000_i64, 2_000_i64), (5_000, 5_000)]),
+    ) {
+        // Each choice keeps the smallest accumulator that has its statistics (none, the
+        // spread, or everything); all must agree with the reference.
+        let rule = window_rule_with("sliding", length, hop, 2_000, &asked, percentiles);
+        let (got, late) = aggregates(rule, &input);
+        prop_assert_eq!(late, 0);
+        check_asked(&got, &reference(&input, length, hop), &asked, percentiles)?;
     }
 
     #[test]

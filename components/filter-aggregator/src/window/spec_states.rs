@@ -1,0 +1,145 @@
+//! The window states of one window spec for every point its rule handles, by the point's
+//! ordinal in the rule, each with the smallest accumulator that gives the spec's statistics.
+
+use super::{Accumulate, Admit, Full, NoNumbers, Spread, WindowState};
+use crate::arena::Arena;
+use crate::rule::WindowSpec;
+use edge_model::{Stats, TimeWindow};
+use std::sync::Arc;
+
+/// Window states of one spec, by point ordinal.
+#[derive(Debug)]
+pub enum SpecStates {
+    /// Count and state durations only.
+    NoNumbers(Arena<WindowState<NoNumbers>>),
+    /// Also min, max, mean.
+    Spread(Arena<WindowState<Spread>>),
+    /// Also stddev, first, last.
+    Full(Arena<WindowState<Full>>),
+}
+
+/// Runs `$body` with `$states` bound to the arena, whatever its accumulator.
+macro_rules! each {
+    ($self:expr, $states:ident => $body:expr) => {
+        match $self {
+            SpecStates::NoNumbers($states) => $body,
+            SpecStates::Spread($states) => $body,
+            SpecStates::Full($states) => $body,
+        }
+    };
+}
+
+impl SpecStates {
+    /// No point yet, with the accumulator `spec` needs.
+    pub fn for_spec(spec: &WindowSpec) -> Self {
+        if NoNumbers::covers(spec.stats) {
+            Self::NoNumbers(Arena::default())
+        } else if Spread::covers(spec.stats) {
+            Self::Spread(Arena::default())
+        } else {
+            Self::Full(Arena::default())
+        }
+    }
+
+    /// A fresh state for the next point; returns its ordinal.
+    pub fn add(&mut self) -> u32 {
+        each!(self, states => states.push(WindowState::default()))
+    }
+
+    /// Clears the state of the point at `ordinal` (its rule changed).
+    pub fn reset(&mut self, ordinal: u32) {
+        each!(self, states => {
+            if let Some(state) = states.get_mut(ordinal) {
+                *state = WindowState::default();
+            }
+        });
+    }
+
+    /// Adds a reading of the point at `ordinal`; `None` if there is no such point.
+    pub fn push(
+        &mut self,
+        ordinal: u32,
+        spec: &WindowSpec,
+        clock: i64,
+        t: i64,
+        number: Option<f64>,
+        state: Option<Arc<str>>,
+    ) -> Option<Admit> {
+        each!(self, states => states
+            .get_mut(ordinal)
+            .map(|s| s.push(spec, clock, t, number, state)))
+    }
+
+    /// Closes what `clock` ends for the point at `ordinal`, handing each window to `emit`.
+    pub fn close(
+        &mut self,
+        ordinal: u32,
+        spec: &WindowSpec,
+        clock: i64,
+        emit: &mut impl FnMut(TimeWindow, Stats),
+    ) {
+        each!(self, states => {
+            if let Some(state) = states.get_mut(ordinal)
+                && !state.is_empty()
+            {
+                state.close(spec, clock, emit);
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rule::StatSet;
+
+    fn spec(stats: StatSet) -> WindowSpec {
+        WindowSpec {
+            id: "w".into(),
+            length_ms: 1000,
+            hop_ms: 1000,
+            grace_ms: 0,
+            stats,
+            percentiles: Vec::new(),
+            states: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_spec_gets_the_smallest_accumulator_that_reports_its_statistics() {
+        let kind = |stats| match SpecStates::for_spec(&spec(stats)) {
+            SpecStates::NoNumbers(_) => "none",
+            SpecStates::Spread(_) => "spread",
+            SpecStates::Full(_) => "full",
+        };
+        assert_eq!(kind(StatSet::default()), "none");
+        assert_eq!(kind(StatSet::STATES), "none");
+        assert_eq!(kind(StatSet::MAX.with(StatSet::MEAN)), "spread");
+        assert_eq!(kind(StatSet::MIN.with(StatSet::STDDEV)), "full");
+        assert_eq!(kind(StatSet::FIRST), "full");
+        assert!(size_of::<WindowState<NoNumbers>>() < size_of::<WindowState<Spread>>());
+        assert!(size_of::<WindowState<Spread>>() < size_of::<WindowState<Full>>());
+    }
+
+    #[test]
+    fn points_keep_their_own_state_by_ordinal() {
+        let spec = spec(StatSet::MAX);
+        let mut states = SpecStates::for_spec(&spec);
+        let (a, b) = (states.add(), states.add());
+        assert_eq!(
+            states.push(a, &spec, 0, 100, Some(1.0), None),
+            Some(Admit::Accepted)
+        );
+        assert_eq!(
+            states.push(b, &spec, 0, 200, Some(5.0), None),
+            Some(Admit::Accepted)
+        );
+        states.reset(b);
+        let mut maxima = Vec::new();
+        for ordinal in [a, b] {
+            states.close(ordinal, &spec, i64::MAX, &mut |_, s| maxima.push(s.max));
+        }
+        assert_eq!(maxima, vec![Some(1.0)]);
+        assert_eq!(states.push(7, &spec, 0, 100, Some(1.0), None), None);
+    }
+}
