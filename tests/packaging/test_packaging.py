@@ -80,6 +80,27 @@ def test_binary_components_have_a_manifest_per_architecture(path, doc):
     assert len(all_names) == len(set(all_names)), f"{path.name}: artifact names collide: {all_names}"
 
 
+# The Java nucleus force-kills 5 s after its SIGTERM; the Shutdown step runs first with its own
+# Timeout, so it is where a component gets a longer, declared stop (component_kit::stop_command).
+SHUTDOWN_TIMEOUT_RANGE = (5, 60)
+
+
+@pytest.mark.parametrize("path,doc", list(binary_recipes()), ids=lambda p: getattr(p, "name", ""))
+def test_binary_components_stop_their_own_process_within_a_declared_timeout(path, doc):
+    for manifest in doc["Manifests"]:
+        lifecycle = manifest["Lifecycle"]
+        run = lifecycle["Run"]
+        run_script = run["Script"] if isinstance(run, dict) else run
+        shutdown = lifecycle.get("Shutdown")
+        assert isinstance(shutdown, dict), f"{path.name} {manifest['Name']}: no Shutdown step with a Timeout"
+        assert shutdown["Script"] == f"{run_script} --stop", f"{path.name}: Shutdown must stop the Run binary"
+        low, high = SHUTDOWN_TIMEOUT_RANGE
+        assert low <= int(shutdown["Timeout"]) <= high, f"{path.name}: Shutdown Timeout {shutdown['Timeout']}"
+        grace_ms = int(lifecycle.get("Setenv", {}).get("SHUTDOWN_GRACE_MS", 4000))
+        # --stop waits the grace plus 1 s; the step's Timeout must cover that.
+        assert grace_ms / 1000 + 1 <= int(shutdown["Timeout"]), f"{path.name}: grace {grace_ms} ms exceeds the Timeout"
+
+
 def test_the_meta_component_depends_on_every_product_component():
     meta = load(REPO / "recipes" / f"{META}.yaml")
     deps = set(meta.get("ComponentDependencies", {}))

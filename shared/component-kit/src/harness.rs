@@ -53,6 +53,9 @@ pub const UNKNOWN_THING_NAME: &str = "unknown";
 /// }
 /// ```
 pub fn main<C: Component>(component: C) -> ExitCode {
+    if std::env::args().nth(1).as_deref() == Some(crate::stop_command::STOP_FLAG) {
+        return crate::stop_command::run_stop(C::NAME, grace_from_env());
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -72,6 +75,10 @@ pub fn main<C: Component>(component: C) -> ExitCode {
 /// Runs `component` under the kit on the current runtime (for a component that builds its own
 /// runtime with `#[tokio::main]`) and returns the exit code.
 pub async fn run<C: Component>(component: C) -> ExitCode {
+    // The work folder is the working directory under the nucleus; `--stop` looks for it there.
+    let _pid_file = std::env::current_dir()
+        .ok()
+        .and_then(|dir| crate::stop_command::PidFileGuard::write(&dir));
     Harness::new(component).run().await
 }
 

@@ -3,6 +3,9 @@
 //! errors naming the key), UpdateState, SIGTERM shutdown within the grace period, tracing in
 //! one line per event, and metrics published to CloudWatch through `aws.greengrass.Cloudwatch`.
 //!
+//! Every component binary also answers `--stop`, which the recipes' `Shutdown` step runs to stop
+//! the running instance within the step's `Timeout` ([`stop_command`]).
+//!
 //! A component implements [`Component`] and hands it to [`main`]:
 //!
 //! ```no_run
@@ -73,6 +76,7 @@ pub mod outlet;
 pub mod process_stats;
 pub mod settings;
 mod signals;
+pub mod stop_command;
 mod supervisor;
 mod validation;
 

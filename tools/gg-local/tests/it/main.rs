@@ -5,3 +5,4 @@
 mod lifecycle;
 mod repo_recipes;
 mod runtime;
+mod shutdown_step;
