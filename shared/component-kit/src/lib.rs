@@ -67,6 +67,7 @@ mod component;
 pub mod config;
 mod ctx;
 mod error;
+pub mod glob;
 mod harness;
 mod last_good;
 pub mod lenient;
@@ -86,6 +87,7 @@ pub use component::Component;
 pub use config::ConfigError;
 pub use ctx::Ctx;
 pub use error::{Exit, HarnessError};
+pub use glob::Glob;
 pub use harness::{
     DEFAULT_SHUTDOWN_GRACE, DEFAULT_UPDATE_DEBOUNCE, Harness, SHUTDOWN_GRACE_ENV, main, run,
 };
