@@ -118,6 +118,13 @@ def test_device_metadata_table(prod):
     assert t["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
 
 
+def test_enrichment_dedup_table(prod):
+    ddb = boto3.client("dynamodb", region_name="us-east-1")
+    t = ddb.describe_table(TableName=prod["out"]["EnrichmentDedupTableName"])["Table"]
+    assert {k["AttributeName"]: k["KeyType"] for k in t["KeySchema"]} == {"recordId": "HASH"}
+    assert t["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+
+
 def test_sns_topics_encrypted(prod):
     sns = boto3.client("sns", region_name="us-east-1")
     key_id = phys(prod, "DataKey")
@@ -169,6 +176,7 @@ def test_lambda_and_event_source(prod):
     env = fn["Environment"]["Variables"]
     assert env["DEVICE_TABLE"] == prod["out"]["DeviceMetadataTableName"]
     assert env["PROCESSED_BUCKET"] == prod["out"]["ProcessedBucketName"]
+    assert env["DEDUP_TABLE"] == prod["out"]["EnrichmentDedupTableName"]
     (m,) = lam.list_event_source_mappings(FunctionName=fn["FunctionName"])["EventSourceMappings"]
     assert m["EventSourceArn"] == prod["out"]["TelemetryStreamArn"]
     assert m["FunctionResponseTypes"] == ["ReportBatchItemFailures"]

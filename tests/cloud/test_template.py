@@ -54,15 +54,43 @@ def test_data_lake_buckets_deny_plain_http():
         assert st["Effect"] == "Deny" and st["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
 
-def test_dynamodb_pitr_and_kms():
-    p = props("DeviceMetadataTable")
+@pytest.mark.parametrize("name", sorted(of_type("AWS::DynamoDB::Table")))
+def test_dynamodb_pitr_and_kms(name):
+    p = props(name)
     assert p["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert p["SSESpecification"]["SSEType"] == "KMS" and p["SSESpecification"]["KMSMasterKeyId"] == {"Ref": "DataKey"}
 
 
+def test_dedup_table_expires_what_the_lambda_writes():
+    """The enrichment Lambda's dedup items (cloud/enrichment-lambda/src/dedup.rs) carry recordId and expiresAt."""
+    p = props("EnrichmentDedupTable")
+    assert p["KeySchema"] == [{"AttributeName": "recordId", "KeyType": "HASH"}]
+    assert p["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
+    source = (REPO / "cloud" / "enrichment-lambda" / "src" / "dedup.rs").read_text()
+    assert '"recordId"' in source and '"expiresAt"' in source
+    env = props("EnrichmentFunction")["Environment"]["Variables"]
+    assert env["DEDUP_TABLE"] == {"Ref": "EnrichmentDedupTable"}
+    statements = props("EnrichmentRole")["Policies"][0]["PolicyDocument"]["Statement"]
+    (st,) = [s for s in statements if s.get("Resource") == {"Fn::GetAtt": ["EnrichmentDedupTable", "Arn"]}]
+    assert sorted(st["Action"]) == ["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:PutItem"]
+
+
+def test_readings_columns_are_the_lambdas_row_fields():
+    """The Glue table `readings` reads the JSON lines the Lambda writes (cloud/enrichment-lambda/src/row.rs)."""
+    source = (REPO / "cloud" / "enrichment-lambda" / "src" / "row.rs").read_text()
+    struct = source[source.index("pub struct ReadingRow"):]
+    fields = re.findall(r"^    pub (\w+):", struct[:struct.index("\n}")], re.M)
+    columns = [c["Name"] for c in props("ReadingsTable")["TableInput"]["StorageDescriptor"]["Columns"]]
+    assert fields == columns
+    location = props("ReadingsTable")["TableInput"]["Parameters"]["storage.location.template"]
+    assert "/readings/dt=${!dt}/" in str(location)
+
+
 def test_lambda_shape():
     p = props("EnrichmentFunction")
-    assert (p["Runtime"], p["Handler"], p["Architectures"]) == ("provided.al2023", "bootstrap", ["arm64"])
+    assert (p["Runtime"], p["Handler"], p["Architectures"]) == ("provided.al2023", "bootstrap", [{"Ref": "LambdaArchitecture"}])
+    assert T["Parameters"]["LambdaArchitecture"]["Default"] == "arm64"
+    assert T["Parameters"]["LambdaArchitecture"]["AllowedValues"] == ["arm64", "x86_64"]
     assert p["Code"] == {"S3Bucket": {"Ref": "LambdaCodeBucket"}, "S3Key": {"Ref": "LambdaCodeKey"}}
     assert p["TracingConfig"] == {"Mode": "Active"}
     assert p["VpcConfig"]["SubnetIds"]
