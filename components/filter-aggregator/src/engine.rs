@@ -523,3 +523,14 @@ fn close_window(
     });
     emitted
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_point_slot_stays_at_32_bytes() {
+        // One per point: the memory benchmark's budget rests on this size.
+        assert_eq!(size_of::<PointSlot>(), 32);
+    }
+}

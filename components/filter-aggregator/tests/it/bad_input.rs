@@ -285,3 +285,29 @@ fn a_reading_without_a_known_unit_is_rejected_by_a_converting_rule() {
     assert!(out.rejected[0].reason.contains("unknown unit \"parsec\""));
     assert!(out.rejected[1].reason.contains("names no unit"));
 }
+
+#[test]
+fn rules_beyond_the_limit_are_left_out_each_by_name_and_the_others_run() {
+    use filter_aggregator::engine::MAX_RULES;
+    let rules: serde_json::Map<String, serde_json::Value> = (0..=MAX_RULES)
+        .map(|i| (format!("r{i:05}"), json!({"points": format!("p{i}")})))
+        .collect();
+    let config: FilterAggregatorConfig = serde_json::from_value(json!({ "rules": rules })).unwrap();
+    let validated = validate(config).unwrap();
+    assert_eq!(validated.rules.len(), MAX_RULES);
+    let rejected: Vec<&str> = validated.rejected.iter().map(|e| e.path()).collect();
+    assert_eq!(rejected, [format!("rules.r{MAX_RULES:05}")]);
+    let mut engine =
+        filter_aggregator::engine::Engine::new(validated.rules, validated.pass_unmatched, 0);
+    let last = MAX_RULES - 1;
+    run(&mut engine, [reading(&format!("p{last}"), 1.0, 1)]);
+    let counted = engine
+        .stats()
+        .find(|(id, _)| id.is_some_and(|i| **i == *format!("r{last:05}")))
+        .map(|(_, s)| s.received);
+    assert_eq!(
+        counted,
+        Some(1),
+        "the last rule within the limit selects its point"
+    );
+}
