@@ -8,6 +8,7 @@ mod failures;
 mod lake;
 mod moto;
 mod pipeline;
+mod runtime;
 mod sitewise;
 mod stub_http;
 

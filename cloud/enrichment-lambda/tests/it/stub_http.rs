@@ -12,7 +12,10 @@ pub struct Request {
     pub body: Vec<u8>,
 }
 
-type Handler = Arc<dyn Fn(&Request) -> (u16, String) + Send + Sync>;
+/// Status, extra headers, body.
+pub type Reply = (u16, Vec<(String, String)>, String);
+
+type Handler = Arc<dyn Fn(&Request) -> Reply + Send + Sync>;
 
 pub struct Stub {
     pub url: String,
@@ -29,6 +32,16 @@ impl Drop for Stub {
 impl Stub {
     pub async fn start(
         handler: impl Fn(&Request) -> (u16, String) + Send + Sync + 'static,
+    ) -> Self {
+        Self::start_with_headers(move |r| {
+            let (status, body) = handler(r);
+            (status, Vec::new(), body)
+        })
+        .await
+    }
+
+    pub async fn start_with_headers(
+        handler: impl Fn(&Request) -> Reply + Send + Sync + 'static,
     ) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
@@ -83,10 +96,14 @@ async fn serve(
         let mut body = vec![0; length];
         reader.read_exact(&mut body).await?;
         let request = Request { path, host, body };
-        let (status, reply) = handler(&request);
+        let (status, headers, reply) = handler(&request);
         seen.lock().unwrap().push(request);
+        let extra: String = headers
+            .iter()
+            .map(|(k, v)| format!("{k}: {v}\r\n"))
+            .collect();
         let head = format!(
-            "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+            "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\n{extra}\r\n",
             reply.len()
         );
         write.write_all(head.as_bytes()).await?;
