@@ -22,6 +22,22 @@ pub enum Cmd {
     Plan(PlanArgs),
     /// The live view: terminal dashboard and local web page, then a summary.
     View(ViewArgs),
+    /// The local stand-in for Kinesis and S3: a loopback endpoint writing uploads as files.
+    Cloud(CloudArgs),
+}
+
+/// `cloud` arguments.
+#[derive(Debug, ClapArgs)]
+pub struct CloudArgs {
+    /// Folder the uploads are written under (`kinesis/<stream>/`, `s3/<bucket>/`).
+    #[arg(long, default_value = "run/demo/cloud")]
+    pub dir: PathBuf,
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 4566)]
+    pub port: u16,
+    /// Write the endpoint URL here once it listens.
+    #[arg(long)]
+    pub url_file: Option<PathBuf>,
 }
 
 /// `plan` arguments (paths relative to the working directory, normally the repository root).
@@ -48,6 +64,16 @@ pub struct PlanArgs {
     /// Folder of artifact-only components (models) that components depend on.
     #[arg(long, default_value = "models")]
     pub models: PathBuf,
+    /// Point the StreamUploader's Kinesis and S3 exports at this endpoint (the local cloud).
+    #[arg(long)]
+    pub cloud_url: Option<String>,
+    /// The runtime configuration to start from.
+    #[arg(long, default_value = "deploy/local/runtime.json")]
+    pub runtime_config: PathBuf,
+    /// Where to write it with demo credentials for the local cloud (the runtime's token
+    /// exchange service hands them to the uploader); not written when absent.
+    #[arg(long)]
+    pub runtime_out: Option<PathBuf>,
 }
 
 /// `view` arguments.
@@ -74,4 +100,7 @@ pub struct ViewArgs {
     /// Write the web view's URL here once it listens.
     #[arg(long)]
     pub url_file: Option<PathBuf>,
+    /// The local cloud's folder, counted for the view and the summary.
+    #[arg(long, default_value = "run/demo/cloud")]
+    pub cloud_dir: PathBuf,
 }

@@ -45,6 +45,8 @@ pub struct Paths {
     pub modbus_port: Option<u16>,
     /// Folder of artifact-only components (models), each with its `gdk-config.json`.
     pub models: PathBuf,
+    /// When set, the StreamUploader's Kinesis and S3 exports are pointed at this endpoint.
+    pub cloud_url: Option<String>,
 }
 
 /// The architecture suffix the recipes' artifact names use.
@@ -94,6 +96,9 @@ pub fn plan(p: &Paths) -> anyhow::Result<Plan> {
     if let Some(port) = p.modbus_port {
         set_modbus_port(&mut doc, port);
     }
+    if let Some(url) = &p.cloud_url {
+        set_cloud_url(&mut doc, url);
+    }
     if let Some(dir) = p.out.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
@@ -111,6 +116,50 @@ fn set_modbus_port(doc: &mut Value, port: u16) {
             d["transport"]["port"] = Value::String(port.to_string());
         }
     }
+}
+
+/// Points the StreamUploader's `kinesis` and `s3` exports at `url`.
+fn set_cloud_url(doc: &mut Value, url: &str) {
+    let exports = &mut doc["components"]["com.smartfactory.StreamUploader"]["configurationUpdate"]
+        ["merge"]["exports"];
+    if let Some(exports) = exports.as_object_mut() {
+        for e in exports.values_mut() {
+            if matches!(e["type"].as_str(), Some("kinesis" | "s3")) {
+                e["endpointUrl"] = Value::String(url.to_owned());
+            }
+        }
+    }
+}
+
+/// Writes the runtime configuration `from` to `to`, with placeholder credentials when it has
+/// none: the local cloud does not check signatures, but the AWS SDK signs nothing without
+/// credentials. A relative `secretsFile` stays pointing at the same file.
+pub fn runtime_config_with_demo_credentials(
+    from: &std::path::Path,
+    to: &std::path::Path,
+) -> anyhow::Result<()> {
+    let text =
+        std::fs::read_to_string(from).with_context(|| format!("cannot read {}", from.display()))?;
+    let mut cfg: Value =
+        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", from.display()))?;
+    let obj = cfg
+        .as_object_mut()
+        .with_context(|| format!("{} is not a JSON object", from.display()))?;
+    obj.entry("credentials").or_insert_with(
+        || serde_json::json!({"accessKeyId": "demo-local", "secretAccessKey": "demo-local"}),
+    );
+    if let Some(secrets) = obj.get_mut("secretsFile")
+        && let Some(rel) = secrets.as_str().filter(|s| !s.starts_with('/'))
+    {
+        let base = from.parent().unwrap_or(std::path::Path::new("."));
+        let abs = std::path::absolute(base.join(rel))?;
+        *secrets = Value::String(abs.display().to_string());
+    }
+    if let Some(dir) = to.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    std::fs::write(to, serde_json::to_string_pretty(&cfg)?)
+        .with_context(|| format!("cannot write {}", to.display()))
 }
 
 /// Stages `name`'s binary, or says why it cannot be deployed.
@@ -221,6 +270,7 @@ mod tests {
             out: d.join("out/plan.json"),
             modbus_port: None,
             models: d.join("models"),
+            cloud_url: None,
         };
         let plan = plan(&paths).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(plan.included.len(), 1);
@@ -240,5 +290,36 @@ mod tests {
             serde_json::from_str(&std::fs::read_to_string(&paths.out).unwrap_or_default())
                 .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(out["components"].as_object().map(Map::len), Some(1));
+    }
+
+    #[test]
+    fn the_uploaders_aws_exports_point_at_the_local_cloud_and_the_runtime_gets_credentials() {
+        let mut doc = serde_json::json!({"components": {"com.smartfactory.StreamUploader": {
+            "configurationUpdate": {"merge": {"exports": {
+                "k": {"type": "kinesis"}, "s": {"type": "s3"}, "i": {"type": "iotCore"}}}}}}});
+        set_cloud_url(&mut doc, "http://127.0.0.1:9");
+        let exports = &doc["components"]["com.smartfactory.StreamUploader"]["configurationUpdate"]
+            ["merge"]["exports"];
+        assert_eq!(exports["k"]["endpointUrl"], "http://127.0.0.1:9");
+        assert_eq!(exports["s"]["endpointUrl"], "http://127.0.0.1:9");
+        assert!(exports["i"]["endpointUrl"].is_null());
+
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let from = dir.path().join("runtime.json");
+        std::fs::write(
+            &from,
+            r#"{"thingName": "gw9", "secretsFile": "secrets.json"}"#,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let to = dir.path().join("out/runtime.json");
+        runtime_config_with_demo_credentials(&from, &to).unwrap_or_else(|e| panic!("{e}"));
+        let cfg: Value = serde_json::from_str(&std::fs::read_to_string(&to).unwrap_or_default())
+            .unwrap_or_default();
+        assert_eq!(cfg["thingName"], "gw9");
+        assert!(cfg["credentials"]["accessKeyId"].is_string());
+        assert_eq!(
+            cfg["secretsFile"].as_str().map(std::path::PathBuf::from),
+            Some(dir.path().join("secrets.json"))
+        );
     }
 }

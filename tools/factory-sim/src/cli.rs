@@ -38,6 +38,10 @@ pub struct Args {
     /// Seed of the signal noise: the same seed gives the same signals.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Start the line at rest and cold (speed ramp, temperatures warming up for ~20 min)
+    /// instead of running in thermal steady state.
+    #[arg(long)]
+    pub cold_start: bool,
     /// Model time step, ms.
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(10..=1000))]
     pub step_ms: u64,

@@ -40,7 +40,12 @@ async fn ctl(args: &Args, line: &str) -> anyhow::Result<()> {
 
 async fn run(args: Args) -> anyhow::Result<()> {
     let dt = Duration::from_millis(args.step_ms);
-    let plant = SharedPlant::new(PumpLine::new(args.seed, args.faults.clone()), dt);
+    let line = if args.cold_start {
+        PumpLine::new(args.seed, args.faults.clone())
+    } else {
+        PumpLine::warm(args.seed, args.faults.clone())
+    };
+    let plant = SharedPlant::new(line, dt);
     let modbus_listener = modbus::bind(SocketAddr::new(args.host, args.modbus_port)).await?;
     let control_listener = control::bind(SocketAddr::new(args.host, args.control_port)).await?;
     let modbus_addr = modbus_listener.local_addr()?;

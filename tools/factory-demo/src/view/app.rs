@@ -53,7 +53,8 @@ pub async fn run(args: ViewArgs) -> anyhow::Result<()> {
         let (c, s, k) = (client.clone(), shared.clone(), cancel.clone());
         let outbox = args.root.join("iot-core").join("outbox.jsonl");
         let sim = args.sim_control;
-        tasks.spawn(async move { feed::poll(&c, sim, outbox, s, k).await });
+        let cloud_dir = args.cloud_dir.clone();
+        tasks.spawn(async move { feed::poll(&c, sim, outbox, cloud_dir, s, k).await });
         draw_until_cancelled(&shared, &url, args.headless, started, &cancel).await;
     }
     cancel.cancel();
@@ -61,7 +62,10 @@ pub async fn run(args: ViewArgs) -> anyhow::Result<()> {
     let _ = tokio::time::timeout(Duration::from_secs(3), tasks.wait()).await;
     stop.abort();
 
-    let s = summary::summary_json(&shared.lock(), started.elapsed().as_secs_f64());
+    // The last uploads may have landed after the last poll.
+    shared.lock().local_cloud = crate::cloud::count(&args.cloud_dir);
+    let mut s = summary::summary_json(&shared.lock(), started.elapsed().as_secs_f64());
+    s["localCloudDir"] = serde_json::json!(args.cloud_dir.display().to_string());
     println!("\n{}", summary::summary_text(&s));
     if let Some(path) = &args.summary_json {
         std::fs::write(path, format!("{s:#}"))
@@ -93,7 +97,7 @@ async fn draw_until_cancelled(
             let _ = out.flush();
         } else if secs.is_multiple_of(5) && secs > 0 {
             println!(
-                "[{secs:>4}s] raw {} filtered {} anomaly {} alarms {} (active {}) uploaded {:.0} cloud {} | simulator: {}",
+                "[{secs:>4}s] raw {} filtered {} anomaly {} alarms {} (active {}) uploaded {:.0} cloud {} kinesis {} s3 {} | simulator: {}",
                 st.raw_readings,
                 st.filtered_readings,
                 st.anomaly_events,
@@ -101,6 +105,8 @@ async fn draw_until_cancelled(
                 st.active_alarms.len(),
                 st.uploader.sent,
                 st.cloud_records,
+                st.local_cloud.kinesis_records,
+                st.local_cloud.s3_objects,
                 render::simulator_line(st.simulator.as_ref()),
             );
         }

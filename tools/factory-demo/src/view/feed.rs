@@ -97,12 +97,13 @@ pub async fn subscribe(
     }
 }
 
-/// Every second: component states, the simulator's status, the cloud stand-in's record count
+/// Every second: component states, the simulator's status, the cloud stand-ins' record counts
 /// and the per-device rates.
 pub async fn poll(
     client: &IpcClient,
     sim_control: SocketAddr,
     outbox: PathBuf,
+    cloud_dir: PathBuf,
     shared: Shared,
     cancel: CancellationToken,
 ) {
@@ -121,6 +122,10 @@ pub async fn poll(
             .ok()
             .and_then(|s| serde_json::from_str::<Value>(&s).ok());
         let records = count_lines(&outbox).await;
+        let dir = cloud_dir.clone();
+        let landed = tokio::task::spawn_blocking(move || crate::cloud::count(&dir))
+            .await
+            .unwrap_or_default();
         let now = now_ms();
         let mut st = shared.lock();
         if let Some(list) = components {
@@ -138,6 +143,7 @@ pub async fn poll(
         }
         st.set_simulator(sim, now);
         st.cloud_records = records;
+        st.local_cloud = landed;
         st.refresh_rates(now);
     }
 }

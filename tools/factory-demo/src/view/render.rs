@@ -52,12 +52,15 @@ pub fn dashboard(v: &ViewState, web_url: &str, elapsed_s: u64) -> String {
     let _ = writeln!(o);
     let _ = writeln!(
         o,
-        "PIPELINE  raw {}  filtered {}  aggregates {}  anomaly events {}  cloud records {}",
+        "PIPELINE  raw {}  filtered {}  aggregates {}  anomaly events {}  cloud records {}  \
+         kinesis {}  s3 objects {}",
         v.raw_readings,
         v.filtered_readings,
         v.aggregate_messages,
         v.anomaly_events,
-        v.cloud_records
+        v.cloud_records,
+        v.local_cloud.kinesis_records,
+        v.local_cloud.s3_objects
     );
     for (dev, s) in &v.scores {
         let flag = if s.is_anomaly { "  ANOMALY" } else { "" };

@@ -91,6 +91,8 @@ pub struct Uploader {
     pub dropped: BTreeMap<String, f64>,
     /// Metrics messages seen.
     pub metric_messages: u64,
+    /// S3 upload reports on the uploader's status topic: succeeded, failed.
+    pub s3_uploads: (u64, u64),
 }
 
 /// Everything the view shows.
@@ -111,18 +113,27 @@ pub struct ViewState {
     pub anomaly_events: u64,
     /// Anomaly events over threshold.
     pub anomalies_flagged: u64,
+    /// Anomaly events (windows scored) before the view saw any fault act: the detector was
+    /// judging normal data.
+    pub anomaly_events_before_fault: u64,
+    /// Highest score / threshold among those windows (below 1: no window over threshold).
+    pub peak_score_ratio_before_fault: f64,
     /// Latest score per device.
     pub scores: BTreeMap<String, Score>,
     /// Alarms raised now, by alarm id.
     pub active_alarms: BTreeMap<String, ActiveAlarm>,
     /// Alarms that went active.
     pub alarms_raised: u64,
+    /// Alarms that went active before the view saw any fault act: false alarms.
+    pub alarms_before_fault: u64,
     /// When the first alarm went active (view clock), epoch ms.
     pub first_alarm_ms: Option<i64>,
     /// The uploader.
     pub uploader: Uploader,
     /// Records in the local IoT Core stand-in.
     pub cloud_records: u64,
+    /// What landed in the local Kinesis/S3 folder.
+    pub local_cloud: crate::cloud::Landed,
     /// The simulator's own status (`factory-sim ctl status`), when reachable.
     pub simulator: Option<Value>,
     /// When the view first saw a fault act in the simulator, epoch ms.
@@ -186,6 +197,14 @@ impl ViewState {
             return false;
         };
         self.anomaly_events += 1;
+        if self.first_fault_ms.is_none() {
+            self.anomaly_events_before_fault += 1;
+            if ev.threshold() > 0.0 {
+                self.peak_score_ratio_before_fault = self
+                    .peak_score_ratio_before_fault
+                    .max(ev.score() / ev.threshold());
+            }
+        }
         if ev.is_anomaly() {
             self.anomalies_flagged += 1;
         }
@@ -209,6 +228,9 @@ impl ViewState {
             AlarmState::Active | AlarmState::Acknowledged => {
                 if !self.active_alarms.contains_key(&id) {
                     self.alarms_raised += 1;
+                    if self.first_fault_ms.is_none() {
+                        self.alarms_before_fault += 1;
+                    }
                     self.first_alarm_ms.get_or_insert(now_ms);
                 }
                 self.active_alarms.insert(
@@ -231,6 +253,15 @@ impl ViewState {
     }
 
     fn status(&mut self, msg: &Value) -> bool {
+        // The uploader reports each S3 upload on its status topic, in its own shape.
+        if msg["export"] == "s3" && msg["key"].is_string() {
+            match msg["status"].as_str() {
+                Some("Success") => self.uploader.s3_uploads.0 += 1,
+                Some("Failure") => self.uploader.s3_uploads.1 += 1,
+                _ => return false,
+            }
+            return true;
+        }
         let Ok(st) = serde_json::from_value::<ComponentStatus>(msg.clone()) else {
             return false;
         };

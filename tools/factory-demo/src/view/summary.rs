@@ -19,6 +19,9 @@ pub fn summary_json(v: &ViewState, seconds: f64) -> Value {
         "anomalyEvents": v.anomaly_events,
         "anomaliesFlagged": v.anomalies_flagged,
         "alarmsRaised": v.alarms_raised,
+        "alarmsBeforeFault": v.alarms_before_fault,
+        "anomalyEventsBeforeFault": v.anomaly_events_before_fault,
+        "peakScoreRatioBeforeFault": v.peak_score_ratio_before_fault,
         "firstFaultMs": v.first_fault_ms,
         "firstAlarmMs": v.first_alarm_ms,
         "faultToAlarmMs": match (v.first_fault_ms, v.first_alarm_ms) {
@@ -29,6 +32,12 @@ pub fn summary_json(v: &ViewState, seconds: f64) -> Value {
         "uploaderDropped": v.uploader_dropped(),
         "uploaderMetricMessages": v.uploader.metric_messages,
         "cloudRecords": v.cloud_records,
+        "kinesisRecords": v.local_cloud.kinesis_records,
+        "s3Objects": v.local_cloud.s3_objects,
+        "s3Records": v.local_cloud.s3_records,
+        "s3UploadsReported": v.uploader.s3_uploads.0,
+        "s3UploadFailures": v.uploader.s3_uploads.1,
+        "unreadableByTopic": v.unreadable,
         "unreadableMessages": v.unreadable.values().sum::<u64>(),
         "simulator": v.simulator,
     })
@@ -49,16 +58,24 @@ pub fn summary_text(s: &Value) -> String {
     };
     format!(
         "Demo summary ({:.0} s)\n  readings collected     {}\n  filtered away          {}\n  \
-         aggregates             {}\n  anomaly events         {} ({} over threshold)\n  \
-         alarms raised          {}{}\n  uploaded (sent)        {}\n  dropped by uploader    {}\n  \
-         records in local cloud {}",
+         aggregates             {}\n  anomaly events         {} ({} over threshold; {} before any fault, \
+         peak score {:.2} x threshold)\n  \
+         alarms raised          {}{}{}\n  uploaded (sent)        {}\n  dropped by uploader    {}\n  \
+         records in local cloud {} (IoT Core outbox)\n  \
+         local Kinesis/S3       {} Kinesis records, {} S3 objects ({} records){}",
         s["seconds"].as_f64().unwrap_or(0.0),
         n("rawReadings"),
         or_na("filteredAway", "FilterAggregator not deployed"),
         n("aggregateMessages"),
         n("anomalyEvents"),
         n("anomaliesFlagged"),
+        n("anomalyEventsBeforeFault"),
+        s["peakScoreRatioBeforeFault"].as_f64().unwrap_or(0.0),
         n("alarmsRaised"),
+        match s["alarmsBeforeFault"].as_u64() {
+            Some(0) | None => String::new(),
+            Some(k) => format!(" ({k} before any fault: false alarms)"),
+        },
         s["faultToAlarmMs"]
             .as_i64()
             .map_or(String::new(), |ms| format!(
@@ -68,6 +85,12 @@ pub fn summary_text(s: &Value) -> String {
         n("uploaderSent"),
         n("uploaderDropped"),
         n("cloudRecords"),
+        n("kinesisRecords"),
+        n("s3Objects"),
+        n("s3Records"),
+        s["localCloudDir"]
+            .as_str()
+            .map_or(String::new(), |d| format!(" under {d}")),
     )
 }
 

@@ -87,7 +87,6 @@ fn point<'a>(dom: &'a str, name: &str) -> Option<&'a str> {
 }
 
 #[test]
-#[ignore = "with the AnomalyDetector deployed, its baseline (fitted in the pump's first 30 s) raises an alarm before the scheduled fault; the demo's detector settings need tuning (run with --ignored)"]
 fn the_page_shows_live_values_and_an_injected_fault() {
     let Some(browser) = chromium() else {
         eprintln!(
@@ -100,7 +99,13 @@ fn the_page_shows_live_values_and_an_injected_fault() {
     let run = dir.path().join("run");
     let profile = dir.path().join("chromium-profile");
     let ports = Ports::free();
-    let child = demo::start(&run, ports, 240, &["--no-fault"]);
+    let summary = dir.path().join("summary.json");
+    let child = demo::start(
+        &run,
+        ports,
+        240,
+        &["--no-fault", "--summary-json", summary.to_str().unwrap()],
+    );
     let url = format!("http://127.0.0.1:{}/", ports.web);
 
     // Wait until the page shows readings.
@@ -157,6 +162,13 @@ fn the_page_shows_live_values_and_an_injected_fault() {
             );
             std::thread::sleep(Duration::from_secs(2));
         }
+        // A few more seconds of scored normal data: the page must not show an alarm.
+        std::thread::sleep(Duration::from_secs(5));
+        let before = dom(&browser, &profile, &url);
+        assert!(
+            !before.contains("class=\"alarm\""),
+            "an alarm shows before any fault"
+        );
     }
     // Inject cavitation through the simulator's control port.
     let ctl = Command::new(demo::bin_dir().join("factory-sim"))
@@ -204,4 +216,17 @@ fn the_page_shows_live_values_and_an_injected_fault() {
         .status();
     let out = demo::finish(child, Duration::from_secs(40));
     assert!(String::from_utf8_lossy(&out.stdout).contains("Demo summary"));
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
+    assert_eq!(
+        s["alarmsBeforeFault"], 0,
+        "false alarm before the fault: {s:#}"
+    );
+    if detector {
+        assert!(
+            s["anomalyEventsBeforeFault"].as_u64().unwrap() >= 20,
+            "too little normal data scored: {s:#}"
+        );
+        assert!(s["alarmsRaised"].as_u64().unwrap() >= 1, "{s:#}");
+    }
 }

@@ -44,6 +44,7 @@ pub struct Ports {
     pub web: u16,
     pub modbus: u16,
     pub control: u16,
+    pub cloud: u16,
 }
 
 impl Ports {
@@ -52,6 +53,7 @@ impl Ports {
             web: free_port(),
             modbus: free_port(),
             control: free_port(),
+            cloud: free_port(),
         }
     }
 }
@@ -68,6 +70,7 @@ pub fn start(run_dir: &Path, ports: Ports, seconds: u64, extra: &[&str]) -> Chil
         .args(["--web-port", &ports.web.to_string()])
         .args(["--modbus-port", &ports.modbus.to_string()])
         .args(["--control-port", &ports.control.to_string()])
+        .args(["--cloud-port", &ports.cloud.to_string()])
         .args(extra)
         .current_dir(repo())
         .stdout(Stdio::piped())

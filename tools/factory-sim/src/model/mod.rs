@@ -54,6 +54,8 @@ pub struct PumpLine {
     bearing_temp: Lag,
     fluid_temp: Lag,
     parts: PartCounter,
+    /// The next step puts the temperatures at their targets instead of lagging towards them.
+    settle_temperatures: bool,
 }
 
 impl PumpLine {
@@ -72,6 +74,18 @@ impl PumpLine {
             bearing_temp: Lag::new(ambient, 150.0),
             fluid_temp: Lag::new(18.0, 300.0),
             parts: PartCounter::default(),
+            settle_temperatures: false,
+        }
+    }
+
+    /// A line that has been running for hours: at its speed setpoint, temperatures in thermal
+    /// steady state from the first step, so normal data looks the same from the first second
+    /// on (a detector fitting its baseline at start sees no warm-up trend).
+    pub fn warm(seed: u64, schedule: Vec<FaultSpec>) -> Self {
+        Self {
+            speed: Lag::new(NOMINAL_RPM, 2.0),
+            settle_temperatures: true,
+            ..Self::new(seed, schedule)
         }
     }
 
@@ -167,17 +181,24 @@ impl PumpLine {
 
         // Temperatures with thermal lag: winding from copper losses, bearings from speed and
         // vibration, fluid from the pump's losses over the flow that carries the heat away.
+        // A warm line's first step lands on the targets (an infinite step of the lag).
+        let thermal_dt_s = if std::mem::take(&mut self.settle_temperatures) {
+            f64::INFINITY
+        } else {
+            dt_s
+        };
         let ambient = 22.0 + 2.0 * (now.as_secs_f64() / 3600.0 * std::f64::consts::TAU).sin();
         let motor_t = self
             .motor_temp
-            .step(ambient + 45.0 * (current / RATED_A).powi(2), dt_s);
-        let bearing_t = self
-            .bearing_temp
-            .step(ambient + 18.0 * r + 2.5 * (vibration - 1.0).max(0.0), dt_s);
+            .step(ambient + 45.0 * (current / RATED_A).powi(2), thermal_dt_s);
+        let bearing_t = self.bearing_temp.step(
+            ambient + 18.0 * r + 2.5 * (vibration - 1.0).max(0.0),
+            thermal_dt_s,
+        );
         let loss_kw = (shaft_kw - hydraulic_power_kw(point)).max(0.0);
         let fluid_t = self
             .fluid_temp
-            .step(18.0 + 4.0 * loss_kw / flow.max(3.0), dt_s);
+            .step(18.0 + 4.0 * loss_kw / flow.max(3.0), thermal_dt_s);
 
         // Parts: filled while producing; bad when the fill pressure or the vibration is out of
         // limits.

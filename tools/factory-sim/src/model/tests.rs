@@ -73,6 +73,32 @@ fn start_up_ramps_speed_then_runs() {
 }
 
 #[test]
+fn a_warm_line_starts_in_thermal_steady_state_a_cold_one_warms_up() {
+    let temps = |s: &Snapshot| [s.motor_temp_c, s.bearing_temp_c, s.fluid_temp_c];
+    let mut warm = PumpLine::warm(1, vec![]);
+    let w: Vec<Snapshot> = (0..1200).map(|_| warm.step(DT)).collect();
+    assert_eq!(w[0].state, MachineState::Running);
+    // Where a cold line settles after an hour (the ambient swing is back at its start then).
+    let cold = run(1, vec![], 3600);
+    let settled = temps(&cold[cold.len() - 1]);
+    for (i, name) in ["motor", "bearing", "fluid"].into_iter().enumerate() {
+        let first = temps(&w[0])[i];
+        assert!(
+            (first - settled[i]).abs() < 1.0,
+            "{name}: warm start {first}, settled {}",
+            settled[i]
+        );
+        let (lo, hi) = w
+            .iter()
+            .map(|s| temps(s)[i])
+            .fold((f64::MAX, f64::MIN), |(lo, hi), t| (lo.min(t), hi.max(t)));
+        assert!(hi - lo < 0.5, "{name} moved {} degC in 2 min", hi - lo);
+    }
+    // The cold line is still warming up in its first two minutes.
+    assert!(cold[1199].motor_temp_c > cold[0].motor_temp_c + 5.0);
+}
+
+#[test]
 fn valve_closure_lowers_flow_and_current_raises_pressure() {
     let base = run(3, vec![], 90);
     let f = run(3, vec![fault(FaultKind::ValveClosure, 40, 50)], 90);

@@ -43,7 +43,8 @@ async fn every_mapped_point_reads_and_the_values_are_plausible_and_move() {
     let b = read_f32(&mut ctx, 12).await;
     assert_ne!(a, b, "vibration is a live signal");
     let temp = f64::from(ctx.read_input_registers(20, 1).await.unwrap().unwrap()[0] as i16) * 0.1;
-    assert!((15.0..60.0).contains(&temp), "motor temperature {temp}");
+    // The line starts warm (thermal steady state), far above the 22 degC ambient.
+    assert!((45.0..90.0).contains(&temp), "motor temperature {temp}");
     let out = sim.stop();
     assert!(out.status.success(), "{out:?}");
     let stdout = String::from_utf8_lossy(&out.stdout);

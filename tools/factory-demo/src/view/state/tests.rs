@@ -76,6 +76,13 @@ fn an_alarm_is_raised_once_until_it_returns_to_normal() {
     v.ingest("factory/alarm/pump1", &alarm(AlarmState::Active), 50);
     assert_eq!(v.alarms_raised, 2);
     assert_eq!(v.first_alarm_ms, Some(20));
+    // No fault was seen yet: both are false alarms.
+    assert_eq!(v.alarms_before_fault, 2);
+    v.ingest("factory/alarm/pump1", &alarm(AlarmState::Normal), 60);
+    v.set_simulator(Some(json!({"faults": ["cavitation"]})), 70);
+    v.ingest("factory/alarm/pump1", &alarm(AlarmState::Active), 80);
+    assert_eq!(v.alarms_raised, 3);
+    assert_eq!(v.alarms_before_fault, 2);
 }
 
 #[test]
@@ -86,6 +93,9 @@ fn anomaly_scores_are_kept_per_device() {
     v.ingest("factory/anomaly/pump1", &json!(ev), 1);
     assert_eq!(v.anomalies_flagged, 1);
     assert!(v.scores["pump1"].is_anomaly);
+    v.set_simulator(Some(json!({"faults": ["imbalance"]})), 2);
+    v.ingest("factory/anomaly/pump1", &json!(ev), 3);
+    assert_eq!((v.anomaly_events, v.anomaly_events_before_fault), (2, 1));
 }
 
 #[test]
@@ -131,6 +141,18 @@ fn uploader_metrics_sum_counters_and_keep_gauges() {
         5,
     );
     assert_eq!(v.uploader_dropped(), 3.0);
+}
+
+#[test]
+fn s3_upload_reports_are_counted_not_unreadable() {
+    let mut v = ViewState::default();
+    let topic = "factory/status/com.smartfactory.StreamUploader";
+    let report = |status: &str| json!({"export": "s3", "status": status, "bucket": "b", "key": "k", "records": 3});
+    v.ingest(topic, &report("Success"), 1);
+    v.ingest(topic, &report("Failure"), 2);
+    v.ingest(topic, &report("Maybe"), 3);
+    assert_eq!(v.uploader.s3_uploads, (1, 1));
+    assert_eq!(v.unreadable.get(topic), Some(&1));
 }
 
 #[test]
