@@ -9,6 +9,9 @@ use std::time::{Duration, Instant};
 
 use crate::demo::{self, Ports};
 
+/// The alarm section as the page renders it while an alarm is active.
+const ALARMS_RAISED: &str = "id=\"alarms\" class=\"active\"";
+
 fn chromium() -> Option<PathBuf> {
     let candidates = [
         std::env::var("CHROMIUM").unwrap_or_default(),
@@ -130,11 +133,22 @@ fn the_page_shows_live_values_and_an_injected_fault() {
 
     let raw = |d: &str| by_id(d, "rawReadings").unwrap().parse::<u64>().unwrap();
     assert!(raw(&second) > raw(&first), "raw readings did not grow");
-    assert_ne!(
-        point(&first, "vibrationRms"),
-        point(&second, "vibrationRms"),
-        "vibration did not change"
+    // The warm line sits at its design point: each signal moves only by its sensor noise, which
+    // two decimals may hide for one point, not for all of them.
+    let live = [
+        "vibrationRms",
+        "flow",
+        "voltage",
+        "motorCurrent",
+        "dischargePressure",
+    ];
+    let shown = |d: &str| live.map(|p| point(d, p).map(str::to_owned));
+    assert!(
+        shown(&second).iter().all(Option::is_some),
+        "a live point is missing: {:?}",
+        shown(&second)
     );
+    assert_ne!(shown(&first), shown(&second), "no live value changed");
     assert!(point(&second, "flow").is_some(), "no flow value shown");
     assert!(
         shot1.starts_with(b"\x89PNG") && shot1.len() > 10_000,
@@ -166,7 +180,7 @@ fn the_page_shows_live_values_and_an_injected_fault() {
         std::thread::sleep(Duration::from_secs(5));
         let before = dom(&browser, &profile, &url);
         assert!(
-            !before.contains("class=\"alarm\""),
+            !before.contains(ALARMS_RAISED),
             "an alarm shows before any fault"
         );
     }
@@ -188,7 +202,8 @@ fn the_page_shows_live_values_and_an_injected_fault() {
         let d = dom(&browser, &profile, &url);
         let seen =
             by_id(&d, "simFaults") == Some("cavitation") && point(&d, "lowSuction") == Some("true");
-        let alarmed = d.contains("class=\"alarm\"");
+        // The alarm section, not an over-threshold score (also red): a raised alarm.
+        let alarmed = d.contains(ALARMS_RAISED);
         if seen && (alarmed || !detector) {
             break d;
         }
@@ -202,8 +217,8 @@ fn the_page_shows_live_values_and_an_injected_fault() {
     assert_ne!(shot2, shot3);
     if detector {
         assert!(
-            faulted.contains("id=\"alarms\" class=\"active\""),
-            "alarm section not raised"
+            faulted.contains("<div class=\"alarm\">"),
+            "the raised alarm is not listed"
         );
     } else {
         eprintln!(
