@@ -5,10 +5,10 @@
 //! record; anything wrong with the data is dead-lettered and the record succeeds, so a bad
 //! record never blocks its shard.
 
-use crate::dead_letter::{DeadLetterLine, letter};
+use crate::dead_letter::DeadLetterLine;
 use crate::dedup::DedupTable;
 use crate::directory::{Directory, Lookup};
-use crate::enrich::{StateValue, enrich};
+use crate::enrich::enrich;
 use crate::envelope::{self, Content, Envelope, Malformed};
 use crate::event::{
     BatchItemFailure, BatchResponse, Invocation, KinesisData, KinesisEvent, KinesisEventRecord,
@@ -18,6 +18,7 @@ use crate::row::{ReadingRow, dt_of};
 use crate::settings::Settings;
 use crate::sitewise::{Sent, SiteWise};
 use crate::summary::Summary;
+use crate::work::Work;
 use base64::Engine;
 use std::collections::{BTreeMap, HashMap};
 
@@ -41,53 +42,6 @@ pub struct Clients {
     pub s3: aws_sdk_s3::Client,
     /// SiteWise; used only when the settings name an alias template.
     pub sitewise: aws_sdk_iotsitewise::Client,
-}
-
-/// Work on one Kinesis record.
-#[derive(Debug, Default)]
-struct Work {
-    sequence: String,
-    shard: String,
-    retry: Option<String>,
-    rows: Vec<ReadingRow>,
-    states: Vec<StateValue>,
-    letters: Vec<DeadLetterLine>,
-    done_ids: Vec<String>,
-}
-
-impl Work {
-    fn letter(
-        &mut self,
-        summary: &mut Summary,
-        rule: &str,
-        reason: &str,
-        now: i64,
-    ) -> &mut DeadLetterLine {
-        summary.dead_letter(rule);
-        self.letters.push(DeadLetterLine {
-            letter: letter(rule, reason, now),
-            record_id: None,
-            sequence_number: self.sequence.clone(),
-            shard_id: self.shard.clone(),
-        });
-        let last = self.letters.len() - 1;
-        &mut self.letters[last]
-    }
-
-    fn malformed(&mut self, summary: &mut Summary, m: Malformed, now: i64) {
-        let line = self.letter(summary, "malformed", &m.reason, now);
-        line.letter = line.letter.clone().with_payload(&m.payload);
-        if let Some(topic) = m.topic {
-            line.letter = line.letter.clone().with_topic(topic);
-        }
-        line.record_id = m.record_id;
-    }
-
-    fn fail(&mut self, reason: String) {
-        if self.retry.is_none() {
-            self.retry = Some(reason);
-        }
-    }
 }
 
 impl Handler {

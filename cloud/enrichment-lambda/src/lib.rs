@@ -25,6 +25,7 @@ pub mod row;
 pub mod settings;
 pub mod sitewise;
 pub mod summary;
+pub mod work;
 
 pub use handler::Handler;
 pub use settings::Settings;
