@@ -6,10 +6,10 @@
 use crate::bandwidth::Bandwidth;
 use crate::deadletter::DeadLetters;
 use crate::export::{Exporter, Outcome};
-use crate::retry::Backoff;
 use crate::store::{StoreHandle, StoredRecord};
 use crate::telemetry::{DropReason, ExportMetrics};
-use crate::validate::Export;
+use crate::validate::{Export, RetryPolicy};
+use component_kit::Backoff;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -68,7 +68,7 @@ pub async fn run<E: Exporter>(
     env: DrainEnv,
     shutdown: CancellationToken,
 ) {
-    let mut backoff = Backoff::new(export.retry);
+    let mut backoff = RetryDelays::new(export.retry);
     let mut retried_head: Option<i64> = None;
     while !shutdown.is_cancelled() {
         if export.disabled {
@@ -284,5 +284,39 @@ async fn sleep_or_cancel(delay: Duration, shutdown: &CancellationToken) {
         biased;
         () = shutdown.cancelled() => {}
         () = tokio::time::sleep(delay) => {}
+    }
+}
+
+/// Retry delays of one export: [`Backoff`] from the export's policy, counting failures for the
+/// log. A throttled call skips one step so the destination gets more room.
+#[derive(Debug)]
+struct RetryDelays {
+    backoff: Backoff,
+    failures: u32,
+}
+
+impl RetryDelays {
+    fn new(policy: RetryPolicy) -> Self {
+        Self {
+            backoff: Backoff::new(policy.initial, policy.max),
+            failures: 0,
+        }
+    }
+
+    fn next_delay(&mut self, throttled: bool) -> Duration {
+        self.failures = self.failures.saturating_add(1);
+        if throttled {
+            let _skipped = self.backoff.next_delay();
+        }
+        self.backoff.next_delay()
+    }
+
+    fn reset(&mut self) {
+        self.failures = 0;
+        self.backoff.reset();
+    }
+
+    fn failures(&self) -> u32 {
+        self.failures
     }
 }

@@ -9,7 +9,6 @@ pub mod drain;
 pub mod export;
 pub mod housekeeping;
 pub mod ingest;
-pub mod retry;
 pub mod route;
 pub mod store;
 pub mod telemetry;

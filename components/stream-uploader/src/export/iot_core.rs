@@ -5,8 +5,8 @@
 use super::{Exporter, Outcome, envelope};
 use crate::store::StoredRecord;
 use crate::validate::IOT_CORE_MAX_PAYLOAD;
-use ggipc::IpcClient;
 use ggipc::model::Qos;
+use ggipc::{ErrorKind, IpcClient, IpcError};
 
 /// Bytes of `{"records":[` + `]}`.
 const WRAPPER_BYTES: usize = 14;
@@ -102,7 +102,12 @@ impl Exporter for IotCoreExporter {
                 .publish_to_iot_core(&topic, Qos::AtLeastOnce, body)
                 .await
             {
-                let outcome = Outcome::Retry(format!("PublishToIoTCore on {topic}: {e}"));
+                let reason = format!("PublishToIoTCore on {topic}: {e}");
+                let outcome = if refused_for_good(&e) {
+                    Outcome::Reject(format!("refused for good: {reason}"))
+                } else {
+                    Outcome::Retry(reason)
+                };
                 for i in idx {
                     outcomes[i] = outcome.clone();
                 }
@@ -110,6 +115,18 @@ impl Exporter for IotCoreExporter {
         }
         outcomes
     }
+}
+
+/// The nucleus refuses the topic (access control) or the message (invalid arguments): sending
+/// it again cannot succeed. Anything else (MQTT offline, the IPC connection) is retried.
+fn refused_for_good(e: &IpcError) -> bool {
+    matches!(
+        e,
+        IpcError::Modelled {
+            kind: ErrorKind::UnauthorizedError | ErrorKind::InvalidArgumentsError,
+            ..
+        }
+    )
 }
 
 #[cfg(test)]

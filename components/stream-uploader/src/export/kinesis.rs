@@ -98,8 +98,9 @@ impl Exporter for KinesisExporter {
         };
         let results = output.records();
         if results.len() != sent.len() {
-            let outcome = Outcome::Retry(format!(
-                "Kinesis PutRecords answered {} results for {} records",
+            // An answer that does not match the request: the destination is answering garbage.
+            let outcome = Outcome::Reject(format!(
+                "refused for good: Kinesis PutRecords answered {} results for {} records",
                 results.len(),
                 sent.len()
             ));

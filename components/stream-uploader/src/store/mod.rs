@@ -212,11 +212,15 @@ impl Store {
                 params![name],
                 |r| r.get(0),
             )?;
-            let (records, bytes): (i64, i64) = self.conn.query_row(
-                "SELECT count(*), coalesce(sum(size), 0) FROM records WHERE export = ?1",
-                params![id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )?;
+            let (records, bytes): (i64, i64) = self
+                .conn
+                .query_row(
+                    "SELECT records, bytes FROM totals WHERE export = ?1",
+                    params![id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?
+                .unwrap_or((0, 0));
             next.insert(
                 name.clone(),
                 ExportState {

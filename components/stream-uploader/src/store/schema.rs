@@ -1,7 +1,7 @@
 //! Opening the queue file: pragmas for power-safe commits (reference/queue-store-benchmark.md:
 //! WAL + synchronous=FULL, default cache, no mmap, small WAL) and the schema.
 
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use std::path::Path;
 
 /// Pragmas set on every open. `synchronous=FULL` makes a commit durable once it returns.
@@ -39,6 +39,29 @@ const SCHEMA: &str = "
     );
 ";
 
+/// Per-export record and byte counts, kept by triggers in the same transaction as every insert
+/// and delete, so opening the queue reads them instead of scanning the backlog. Created and
+/// filled in one transaction (a file from before the table existed is counted once).
+const TOTALS: &str = "
+    BEGIN IMMEDIATE;
+    CREATE TABLE totals (
+        export INTEGER PRIMARY KEY,
+        records INTEGER NOT NULL,
+        bytes INTEGER NOT NULL
+    );
+    INSERT INTO totals (export, records, bytes)
+        SELECT export, count(*), sum(size) FROM records GROUP BY export;
+    CREATE TRIGGER totals_on_insert AFTER INSERT ON records BEGIN
+        INSERT INTO totals (export, records, bytes) VALUES (NEW.export, 1, NEW.size)
+            ON CONFLICT (export) DO UPDATE SET records = records + 1, bytes = bytes + NEW.size;
+    END;
+    CREATE TRIGGER totals_on_delete AFTER DELETE ON records BEGIN
+        UPDATE totals SET records = records - 1, bytes = bytes - OLD.size
+            WHERE export = OLD.export;
+    END;
+    COMMIT;
+";
+
 /// Opens (creating if needed) the queue database at `path` and applies pragmas and schema.
 pub(crate) fn open(path: &Path) -> rusqlite::Result<Connection> {
     let conn = Connection::open_with_flags(
@@ -52,6 +75,17 @@ pub(crate) fn open(path: &Path) -> rusqlite::Result<Connection> {
     conn.execute_batch("PRAGMA auto_vacuum = INCREMENTAL;")?;
     conn.execute_batch(PRAGMAS)?;
     conn.execute_batch(SCHEMA)?;
+    let has_totals = conn
+        .query_row(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'totals'",
+            [],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some();
+    if !has_totals {
+        conn.execute_batch(TOTALS)?;
+    }
     Ok(conn)
 }
 

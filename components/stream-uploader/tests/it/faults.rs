@@ -1,5 +1,6 @@
-//! Bad input and bad destinations: a destination answering garbage keeps its records queued
-//! without blocking another export; partial Kinesis failures retry only the failed records;
+//! Bad input and bad destinations: a destination answering garbage dead-letters its records
+//! (a permanent failure) without blocking another export; a destination failing with 5xx or
+//! refusing connections keeps them queued; partial Kinesis failures retry only the failed records;
 //! records over the destination's limit and unroutable messages are dead-lettered with a reason.
 
 use crate::moto::sdk;
@@ -58,7 +59,7 @@ fn kinesis_stub(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn garbage_answers_keep_records_queued_while_another_export_drains() {
+async fn garbage_answers_dead_letter_the_records_while_another_export_drains() {
     bounded(async {
         let delivered = Arc::new(Mutex::new(HashMap::new()));
         let good_stub = Stub::start(kinesis_stub(delivered.clone())).await;
@@ -80,7 +81,7 @@ async fn garbage_answers_keep_records_queued_while_another_export_drains() {
 
         let stop = CancellationToken::new();
         let mut good_env = drain_env(&store, "good");
-        let bad_env = drain_env(&store, "bad");
+        let mut bad_env = drain_env(&store, "bad");
         let good_task = tokio::spawn(drain::run(good.clone(),
             KinesisExporter::new(&sdk(&good_stub.url).await, "s", PartitionKey::Device, "gw1"),
             good_env.env.clone(), stop.clone()));
@@ -88,7 +89,7 @@ async fn garbage_answers_keep_records_queued_while_another_export_drains() {
             KinesisExporter::new(&sdk(&garbage_stub.url).await, "s", PartitionKey::Device, "gw1"),
             bad_env.env.clone(), stop.clone()));
         until_empty(&store, "good", Duration::from_secs(30)).await;
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        until_empty(&store, "bad", Duration::from_secs(30)).await;
         stop.cancel();
         good_task.await.unwrap();
         bad_task.await.unwrap();
@@ -102,11 +103,94 @@ async fn garbage_answers_keep_records_queued_while_another_export_drains() {
         let letter = good_env.dead.try_recv().unwrap();
         assert!(letter["reason"].as_str().unwrap().contains("exceeds Kinesis"), "{letter}");
         assert_eq!(counter(&good_env.metrics, "dropped_total", Some("rejected")), 1.0);
-        // Garbage: nothing deleted, errors counted, the process is fine.
-        assert_eq!(crate::depth(&store, "bad").await, 300);
-        assert!(bad_env.env.metrics.errors.get() >= 2);
-        assert!(garbage_stub.count() >= 2, "the garbage destination was retried");
+        // Garbage: a permanent failure, so every record is dead-lettered with the reason
+        // instead of being retried forever; nothing counted as sent.
+        assert_eq!(crate::depth(&store, "bad").await, 0);
+        let mut letters = 0;
+        while let Ok(l) = bad_env.dead.try_recv() {
+            let reason = l["reason"].as_str().unwrap();
+            assert!(reason.starts_with("refused for good: Kinesis PutRecords"), "{reason}");
+            letters += 1;
+        }
+        assert_eq!(letters, 300);
+        assert_eq!(counter(&bad_env.metrics, "dropped_total", Some("rejected")), 300.0);
+        assert_eq!(garbage_stub.count(), 3, "one call per batch of 100, no retries");
         assert_eq!(bad_env.env.metrics.sent.get(), 0);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_errors_and_refused_connections_keep_records_queued_until_delivered() {
+    bounded(async {
+        let delivered = Arc::new(Mutex::new(HashMap::new()));
+        let accept = kinesis_stub(delivered.clone());
+        let calls = Arc::new(AtomicUsize::new(0));
+        let seen = calls.clone();
+        // The first 8 calls (the SDK's own attempts included) fail with 503.
+        let flaky = Stub::start(move |r| {
+            if seen.fetch_add(1, Ordering::SeqCst) < 8 {
+                (
+                    503,
+                    r#"{"__type":"InternalFailure","message":"try later"}"#.to_owned(),
+                )
+            } else {
+                accept(r)
+            }
+        })
+        .await;
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = json!({"type": "kinesis", "streamName": "s", "batchIntervalMs": 0,
+            "batchMaxRecords": 100, "retryInitialMs": 20, "retryMaxMs": 100});
+        let five = export("five", cfg.clone());
+        let refused = export("refused", cfg);
+        let store = open_store(dir.path(), &[&five, &refused]);
+        store.append(records("five", 0, 200)).await.unwrap();
+        store.append(records("refused", 0, 50)).await.unwrap();
+        let stop = CancellationToken::new();
+        let mut five_env = drain_env(&store, "five");
+        let mut refused_env = drain_env(&store, "refused");
+        let nobody = format!("http://127.0.0.1:{}", crate::moto::free_port());
+        let tasks = [
+            tokio::spawn(drain::run(
+                five,
+                KinesisExporter::new(&sdk(&flaky.url).await, "s", PartitionKey::Device, "gw1"),
+                five_env.env.clone(),
+                stop.clone(),
+            )),
+            tokio::spawn(drain::run(
+                refused,
+                KinesisExporter::new(&sdk(&nobody).await, "s", PartitionKey::Device, "gw1"),
+                refused_env.env.clone(),
+                stop.clone(),
+            )),
+        ];
+        until_empty(&store, "five", Duration::from_secs(60)).await;
+        // The refused export fails call after call (each call includes the SDK's own retries).
+        for _ in 0..300 {
+            if refused_env.env.metrics.errors.get() >= 2 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        stop.cancel();
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let delivered = delivered.lock().unwrap().clone();
+        assert_eq!(delivered.len(), 200);
+        assert!(delivered.values().all(|n| *n == 1));
+        assert!(
+            five_env.env.metrics.errors.get() >= 1,
+            "the 503s were counted"
+        );
+        assert!(five_env.dead.try_recv().is_err(), "nothing dead-lettered");
+        assert_eq!(crate::depth(&store, "refused").await, 50);
+        assert!(refused_env.env.metrics.errors.get() >= 2);
+        assert!(
+            refused_env.dead.try_recv().is_err(),
+            "nothing dead-lettered"
+        );
     })
     .await;
 }

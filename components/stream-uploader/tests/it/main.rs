@@ -3,11 +3,13 @@
 #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
 
 mod crash;
+mod credentials;
 mod disk_full;
 mod e2e;
 mod faults;
 mod kinesis;
 mod moto;
+mod ota;
 mod s3;
 mod sitewise;
 mod stub_http;

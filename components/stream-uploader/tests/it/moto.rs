@@ -17,7 +17,7 @@ impl Drop for Moto {
     }
 }
 
-fn python() -> PathBuf {
+pub fn python() -> PathBuf {
     if let Some(p) = std::env::var_os("PEERS_PYTHON") {
         return PathBuf::from(p);
     }
@@ -69,11 +69,16 @@ impl Moto {
 
 /// SDK configuration for a local endpoint with dummy credentials.
 pub async fn sdk(url: &str) -> aws_config::SdkConfig {
+    sdk_with_key(url, "testing", "testing").await
+}
+
+/// SDK configuration for a local endpoint with the given access key.
+pub async fn sdk_with_key(url: &str, key: &str, secret: &str) -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new("us-east-1"))
         .endpoint_url(url)
         .credentials_provider(aws_sdk_kinesis::config::Credentials::new(
-            "testing", "testing", None, None, "test",
+            key, secret, None, None, "test",
         ))
         .http_client(stream_uploader::export::aws_client::http_client())
         .load()

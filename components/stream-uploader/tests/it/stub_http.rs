@@ -1,8 +1,11 @@
 //! A tiny HTTP/1.1 server for destinations no peer implements (SiteWise) and for bad answers
 //! (garbage bodies, partial failures). Each request goes to a handler that returns the status
-//! and body; every request is also recorded.
+//! and body; every request is also recorded. While `hold` is set, requests are read but not
+//! answered (a destination slow to acknowledge).
 
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
@@ -20,6 +23,10 @@ type Handler = Arc<dyn Fn(&Request) -> (u16, String) + Send + Sync>;
 pub struct Stub {
     pub url: String,
     pub requests: Arc<Mutex<Vec<Request>>>,
+    /// Requests read so far (answered or held).
+    pub arrived: Arc<AtomicUsize>,
+    /// Set: hold answers back until it is cleared (2 minutes at most).
+    pub hold: Arc<AtomicBool>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -37,21 +44,27 @@ impl Stub {
         let port = listener.local_addr().unwrap().port();
         let requests = Arc::new(Mutex::new(Vec::new()));
         let handler: Handler = Arc::new(handler);
-        let seen = requests.clone();
+        let gate = Gate {
+            arrived: Arc::default(),
+            hold: Arc::default(),
+        };
+        let (seen, g) = (requests.clone(), gate.clone());
         let task = tokio::spawn(async move {
             loop {
                 let Ok((socket, _)) = listener.accept().await else {
                     return;
                 };
-                let (handler, seen) = (handler.clone(), seen.clone());
+                let (handler, seen, g) = (handler.clone(), seen.clone(), g.clone());
                 tokio::spawn(async move {
-                    let _ = serve(socket, handler, seen).await;
+                    let _ = serve(socket, handler, seen, g).await;
                 });
             }
         });
         Self {
             url: format!("http://127.0.0.1:{port}"),
             requests,
+            arrived: gate.arrived,
+            hold: gate.hold,
             task,
         }
     }
@@ -61,10 +74,17 @@ impl Stub {
     }
 }
 
+#[derive(Clone)]
+struct Gate {
+    arrived: Arc<AtomicUsize>,
+    hold: Arc<AtomicBool>,
+}
+
 async fn serve(
     socket: tokio::net::TcpStream,
     handler: Handler,
     seen: Arc<Mutex<Vec<Request>>>,
+    gate: Gate,
 ) -> std::io::Result<()> {
     let (read, mut write) = socket.into_split();
     let mut reader = BufReader::new(read);
@@ -93,6 +113,13 @@ async fn serve(
         let mut body = vec![0; length];
         reader.read_exact(&mut body).await?;
         let request = Request { path, host, body };
+        gate.arrived.fetch_add(1, Ordering::SeqCst);
+        for _ in 0..1200 {
+            if !gate.hold.load(Ordering::SeqCst) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
         let (status, reply) = handler(&request);
         seen.lock().unwrap().push(request);
         let head = format!(
