@@ -34,6 +34,9 @@ use tokio_util::sync::CancellationToken;
 const STABLE_AFTER: Duration = Duration::from_secs(10);
 /// Time given to CloseSession at shutdown.
 const CLOSE_WITHIN: Duration = Duration::from_secs(2);
+/// Most elements of one array in a server response (notifications in a Publish, references
+/// in a Browse).
+const MAX_ARRAY_LENGTH: usize = 1_000_000;
 
 /// Per-server counters (dimension `Server`).
 #[derive(Debug, Clone)]
@@ -173,9 +176,13 @@ fn client<O, S>(server: &Server, env: &ServerEnv<O, S>) -> Client {
         .keep_alive_interval(server.request_timeout.min(Duration::from_secs(10)))
         .session_name(format!("{}:{}", env.app.name, server.id.as_str()));
     // Large subscriptions: allow big Publish responses (10,000 items in one notification).
+    // The array limit (library default 1,000) must not be the one that cuts a Publish or
+    // Browse response: exceeding it closes the connection, so a subscription of more than
+    // 1,000 busy items would reconnect forever. The message size stays the memory bound.
     builder = builder
         .max_message_size(64 * 1024 * 1024)
-        .max_chunk_count(8192);
+        .max_chunk_count(8192)
+        .max_array_length(MAX_ARRAY_LENGTH);
     builder.client().unwrap_or_else(|errors| {
         // The builder only refuses contradictory settings, which validation rules out.
         tracing::error!(server = server.id.as_str(), errors = ?errors, "Client settings refused; using defaults.");

@@ -106,3 +106,51 @@ async fn nodes_are_selected_by_browse_path_and_by_a_browse_filter() {
     assert_eq!(points.len(), expected.len(), "{points:?}");
     running.stop(&mut seen).await;
 }
+
+#[tokio::test]
+async fn a_publish_with_thousands_of_notifications_keeps_the_session() {
+    // 2,500 tags all change at once every second and the subscription publishes once a
+    // second, so Publish responses carry over 1,000 notifications (the library's default
+    // array limit, which used to close the connection on every such response).
+    let sim = peer::Sim::start(
+        &tmp("many-tags-pki"),
+        &[
+            "--tags",
+            "2500",
+            "--tags-per-cell",
+            "500",
+            "--tag-slices",
+            "1",
+        ],
+    );
+    let pki = client_pki("many");
+    let server = server_config(
+        "many",
+        &sim.url(),
+        json!({
+            "publishingIntervalMs": 1000,
+            "requestTimeoutMs": 20000,
+            "sampling": {"samplingIntervalMs": 1000},
+            "browse": {"line": {"underNodeId": "ns=2;s=Line", "include": "Cell*.Tag*", "maxDepth": 2}},
+        }),
+    );
+    let mut running = run(server, &pki);
+    let mut seen = Seen::default();
+    running
+        .until(&mut seen, "three changes of each of 2,500 tags", |s| {
+            let mut counts: HashMap<&str, usize> = HashMap::new();
+            for r in &s.readings {
+                *counts.entry(r.source().point()).or_default() += 1;
+            }
+            counts.len() == 2500 && counts.values().all(|&n| n >= 3)
+        })
+        .await;
+    let lost: Vec<_> = seen
+        .statuses
+        .iter()
+        .filter(|s| s.state() == LinkState::Backoff)
+        .map(|s| s.detail().map(str::to_owned))
+        .collect();
+    assert!(lost.is_empty(), "the session was lost: {lost:?}");
+    running.stop(&mut seen).await;
+}
