@@ -8,10 +8,10 @@ use crate::deadletter::DeadLetters;
 use crate::export::{Exporter, Outcome};
 use crate::store::{StoreHandle, StoredRecord};
 use crate::telemetry::{DropReason, ExportMetrics};
+use crate::updates::UpdateGate;
 use crate::validate::{Export, RetryPolicy};
 use component_kit::Backoff;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -32,8 +32,8 @@ pub struct DrainEnv {
     pub metrics: ExportMetrics,
     /// Dead letter outlet.
     pub dead_letters: DeadLetters,
-    /// Batches in flight over all exports (update deferral reads it).
-    pub in_flight: Arc<AtomicUsize>,
+    /// Batches in flight, and whether an update holds new ones back.
+    pub updates: Arc<UpdateGate>,
 }
 
 impl DrainEnv {
@@ -54,7 +54,7 @@ impl DrainEnv {
             bandwidth: None,
             metrics: ExportMetrics::new(metrics, export),
             dead_letters: DeadLetters::Channel(tx),
-            in_flight: Arc::new(AtomicUsize::new(0)),
+            updates: Arc::default(),
         };
         (env, rx)
     }
@@ -74,6 +74,11 @@ pub async fn run<E: Exporter>(
         if export.disabled {
             shutdown.cancelled().await;
             return;
+        }
+        if env.updates.holding() {
+            // An update was announced: no new batch, so the update is not deferred again.
+            sleep_or_cancel(IDLE_POLL, &shutdown).await;
+            continue;
         }
         let (id, order, limits) = (export.id.clone(), export.order, export.batch);
         let peeked = env
@@ -129,7 +134,7 @@ pub async fn run<E: Exporter>(
             env.metrics.retried.add(fresh.len() as u64);
         }
         env.metrics.batches.inc();
-        env.in_flight.fetch_add(1, Ordering::SeqCst);
+        env.updates.send_started();
         // The send is not cancelled by shutdown: it is bounded by the send timeout and its
         // answer is needed to delete what was delivered.
         let outcomes = tokio::time::timeout(
@@ -144,7 +149,7 @@ pub async fn run<E: Exporter>(
             )
         });
         let failure = settle(&export, &env, &fresh, &outcomes).await;
-        env.in_flight.fetch_sub(1, Ordering::SeqCst);
+        env.updates.send_ended();
         match failure {
             None => {
                 backoff.reset();

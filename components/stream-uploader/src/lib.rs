@@ -19,7 +19,6 @@ use component_kit::{Component, ConfigError, Ctx};
 use edge_model::{ComponentName, Topic};
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::AtomicUsize;
 use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 
@@ -49,7 +48,7 @@ impl Component for StreamUploaderComponent {
         let store = open_store(&config, &ctx).await?;
         let dead_letters =
             deadletter::DeadLetters::Ipc(ctx.ipc().clone(), Topic::dead_letter(&component));
-        let in_flight = Arc::new(AtomicUsize::new(0));
+        let update_gate = Arc::new(updates::UpdateGate::default());
         let bandwidth = config
             .max_bandwidth
             .map(|b| Arc::new(bandwidth::Bandwidth::new(b)));
@@ -67,7 +66,7 @@ impl Component for StreamUploaderComponent {
                 bandwidth: bandwidth.clone(),
                 metrics: m,
                 dead_letters: dead_letters.clone(),
-                in_flight: in_flight.clone(),
+                updates: update_gate.clone(),
             };
             spawn_drain(&mut drains, export, env, &ctx, shutdown.child_token()).await;
         }
@@ -104,7 +103,7 @@ impl Component for StreamUploaderComponent {
         if config.defer_updates_while_sending {
             ctx.tracker().spawn(updates::run(
                 ctx.ipc().clone(),
-                in_flight,
+                update_gate,
                 shutdown.child_token(),
             ));
         }
