@@ -9,9 +9,11 @@
 
 mod through_runtime;
 
+use edge_model::{ComponentName, GatewayId};
 use edge_model::{DeviceId, Quality, Reading, Source};
 use filter_aggregator::config::FilterAggregatorConfig;
 use filter_aggregator::engine::{Engine, Outputs};
+use filter_aggregator::pipeline::Pipeline;
 use filter_aggregator::validate::validate;
 use serde_json::json;
 use std::time::Instant;
@@ -26,6 +28,8 @@ const RSS_POINTS: usize = 100_000;
 /// its grace), windows have closed a few times, and the RSS has stopped growing (the same at
 /// 200 s and 500 s).
 const STEADY_STEP_MS: i64 = 5_000;
+/// Readings per raw batch in the steady state (one device's, as an adapter publishes them).
+const BATCH: usize = 60;
 const STEADY_MS: i64 = 200_000;
 
 /// Temperatures: range check, deadband with heartbeat, a 1 min window with the usual stats.
@@ -141,30 +145,34 @@ fn main() -> anyhow::Result<()> {
         }
     }
     let after = rss_kib();
-    let held = engine.point_count();
-    // Steady state: the same points, read on and ticked like the service does.
+    drop(out);
+    // Steady state: the same points, read on through the pipeline the service runs (raw
+    // batches of 60 readings of one device in, messages out and dropped as if published),
+    // ticked after each round.
+    let mut pipeline = Pipeline::new(
+        engine,
+        ComponentName::new("com.smartfactory.FilterAggregator")?,
+        GatewayId::new("bench-gateway")?,
+    );
     let mut t = t0 + 1000;
     let mut round = 2u64;
     while t < t0 + STEADY_MS {
         t += STEADY_STEP_MS;
-        for p in 0..RSS_POINTS {
-            engine.ingest(
-                reading(&devices[p / per_device], p % per_device, round, t),
-                t,
-                &mut out,
-            );
-            if out.filtered.len() >= 10_000 {
-                out = Outputs::default();
+        for device in &devices {
+            let topic = format!("factory/raw/{}", device.as_str());
+            for first in (0..per_device).step_by(BATCH) {
+                let batch = (first..(first + BATCH).min(per_device))
+                    .map(|p| reading(device, p, round, t))
+                    .collect();
+                drop(pipeline.on_readings(&topic, batch, t));
             }
         }
-        engine.tick(t, &mut out);
-        out = Outputs::default();
+        drop(pipeline.on_tick(t));
         round += 1;
     }
-    drop(out);
     let steady = rss_kib();
-
-    drop(engine);
+    let held = pipeline.engine.point_count();
+    drop(pipeline);
 
     // Throughput: readings are built outside the timed section, in chunks.
     let mut engine = new_engine(t0)?;
