@@ -213,7 +213,7 @@ async fn run(seconds: u64, items: usize, servers: usize) -> anyhow::Result<()> {
     println!("| monitored items (one browse rule per server) | {items} on {servers} server(s) |");
     println!("| server change rate asked / reached | {items} / {server_rate:.0} changes/s |");
     println!(
-        "| worst lateness of a simulator write slice (ms) | {} |",
+        "| worst overrun of a simulator write slice past its slot (ms) | {} |",
         sims_behind_ms.unwrap_or(0)
     );
     println!("| readings delivered | {rate:.0}/s over {wall:.1} s |");

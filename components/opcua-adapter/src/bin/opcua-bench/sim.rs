@@ -24,7 +24,7 @@ pub struct Progress {
     pub writes: u64,
     /// When that line arrived.
     pub at: Option<Instant>,
-    /// Worst lateness of a write slice since `reset_behind`, ms.
+    /// Worst overrun of a write slice past its time slot since `reset_behind`, ms.
     pub worst_behind_ms: u64,
 }
 
