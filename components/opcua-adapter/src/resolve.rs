@@ -90,6 +90,20 @@ pub async fn resolve(session: &Session, server: &Server) -> Result<Resolved, Str
             }
         };
         match walk(session, rule, &folder, server.max_items_per_request).await? {
+            // A rule that selects nothing is almost always a typo in a pattern: say so.
+            Ok(found) if found.is_empty() => out.unresolved.push(Unresolved {
+                point: format!("browse.{}", rule.id),
+                what: rule.under.to_string(),
+                reason: format!(
+                    "no variable within {} level(s) matches include {:?}{}",
+                    rule.max_depth,
+                    rule.include.as_str(),
+                    rule.exclude
+                        .as_ref()
+                        .map(|e| format!(" and not exclude {:?}", e.as_str()))
+                        .unwrap_or_default()
+                ),
+            }),
             Ok(found) => {
                 for it in found {
                     if seen.insert(it.point.clone()) {

@@ -1,5 +1,5 @@
-//! Bad input: a wrong password, node ids and browse paths that do not exist. Each is named in
-//! a clear error, and the rest keeps flowing.
+//! Bad input: a wrong password, node ids, browse paths and browse folders that do not exist, a
+//! browse rule that selects nothing. Each is named in a clear error, and the rest keeps flowing.
 
 use super::*;
 
@@ -15,6 +15,10 @@ async fn missing_nodes_are_named_and_the_other_nodes_keep_flowing() {
             "ghost": {"nodeId": "ns=2;s=Pump1.DoesNotExist"},
             "lost": {"browsePath": "Objects/2:Pump1/2:Nowhere"},
             "polledGhost": {"nodeId": "ns=2;s=Nope", "sampling": {"mode": "poll", "pollIntervalMs": 200}},
+        },
+        "browse": {
+            "gone": {"underNodeId": "ns=2;s=NoSuchFolder"},
+            "typo": {"underNodeId": "ns=2;s=Pump1", "include": "Temprature"},
         }}),
     );
     let mut running = run(server, &pki);
@@ -22,7 +26,7 @@ async fn missing_nodes_are_named_and_the_other_nodes_keep_flowing() {
     running
         .until(&mut seen, "counter data and every error", |s| {
             s.good("plc", "counter") >= 10
-                && ["ghost", "lost", "polledGhost"]
+                && ["ghost", "lost", "polledGhost", "browse.gone", "browse.typo"]
                     .iter()
                     .all(|p| !s.of("plc", p).is_empty())
         })
@@ -44,6 +48,16 @@ async fn missing_nodes_are_named_and_the_other_nodes_keep_flowing() {
         "{lost}"
     );
     assert!(detail("polledGhost").contains("BadNodeIdUnknown"));
+    let gone = detail("browse.gone");
+    assert!(
+        gone.contains("Bad") && gone.contains("NoSuchFolder"),
+        "{gone}"
+    );
+    let typo = detail("browse.typo");
+    assert!(
+        typo.contains("no variable") && typo.contains("Temprature") && typo.contains("Pump1"),
+        "{typo}"
+    );
     assert_eq!(
         seen.last_status("plc").map(|s| s.state()),
         Some(LinkState::Online)
