@@ -3,7 +3,7 @@
 //! stay resident. Chunks are allocated once and never move.
 
 /// Elements per chunk (the stride of indices).
-const CHUNK: usize = 4096;
+pub const CHUNK: usize = 4096;
 
 /// Items addressed by `u32` index, each run of items contiguous.
 #[derive(Debug)]

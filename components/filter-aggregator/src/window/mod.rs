@@ -8,18 +8,21 @@
 
 mod acc;
 mod panes;
+mod points;
+mod ring;
 mod spec_states;
 mod states;
+mod store;
 
 pub use acc::{Accumulate, Full, NoNumbers, Spread, percentile_of_sorted};
 pub use spec_states::SpecStates;
 
 use crate::rule::{StatSet, WindowSpec};
 use edge_model::{Stats, TimeWindow};
-use panes::Panes;
 use states::Durations;
 use std::num::NonZeroU32;
 use std::sync::Arc;
+use store::PaneStore;
 
 /// The readings of one hop-sized slice of time.
 #[derive(Debug, Clone)]
@@ -55,11 +58,10 @@ pub enum Admit {
     Late,
 }
 
-/// The open windows of one point under one spec, with the accumulator the spec needs.
+/// The open windows of one point under one spec, with the accumulator the spec needs; its
+/// panes are kept apart (`PaneStore`) and passed in.
 #[derive(Debug, Clone)]
-pub struct WindowState<A> {
-    /// Panes in start order.
-    panes: Panes<Pane<A>>,
+pub struct WindowState {
     /// Every window starting before this is closed; `i64::MIN` before the first close.
     next_start: i64,
     /// Newest reading timestamp seen.
@@ -67,10 +69,9 @@ pub struct WindowState<A> {
     extras: Option<Box<Extras>>,
 }
 
-impl<A> Default for WindowState<A> {
+impl Default for WindowState {
     fn default() -> Self {
         Self {
-            panes: Panes::default(),
             next_start: i64::MIN,
             watermark: 0,
             extras: None,
@@ -78,12 +79,13 @@ impl<A> Default for WindowState<A> {
     }
 }
 
-impl<A: Accumulate> WindowState<A> {
+impl WindowState {
     /// Adds a reading at `t`: a number for the statistics, a state for state durations.
     /// `clock` is the gateway clock; a reading whose windows it (or a newer reading) has
     /// ended, grace included, is late even if those windows held nothing.
-    pub fn push(
+    fn push<A: Accumulate>(
         &mut self,
+        panes: &mut impl PaneStore<A>,
         spec: &WindowSpec,
         clock: i64,
         t: i64,
@@ -100,29 +102,7 @@ impl<A: Accumulate> WindowState<A> {
             return Admit::Late;
         }
         self.watermark = self.watermark.max(t);
-        let panes = self.panes.as_slice();
-        let at = panes.partition_point(|p| p.start < pane_start);
-        if panes.get(at).is_none_or(|p| p.start != pane_start) {
-            let mut acc = A::empty();
-            if let Some(x) = number {
-                acc.push(1, t, x);
-            }
-            self.panes.insert(
-                at,
-                Pane {
-                    start: pane_start,
-                    readings: NonZeroU32::MIN,
-                    numbers: u32::from(number.is_some()),
-                    acc,
-                },
-            );
-        } else if let Some(pane) = self.panes.as_mut_slice().get_mut(at) {
-            pane.readings = pane.readings.saturating_add(1);
-            if let Some(x) = number {
-                pane.numbers = pane.numbers.saturating_add(1);
-                pane.acc.push(u64::from(pane.numbers), t, x);
-            }
-        }
+        panes.add(pane_start, t, number);
         if let Some(x) = number
             && !spec.percentiles.is_empty()
         {
@@ -143,45 +123,40 @@ impl<A: Accumulate> WindowState<A> {
         Admit::Accepted
     }
 
-    /// Whether the point holds no open window.
-    pub fn is_empty(&self) -> bool {
-        self.panes.as_slice().is_empty()
-    }
-
     /// Closes every window that ends `grace` before `clock` (or before the newest reading),
     /// handing each one that holds readings to `emit`.
-    pub fn close(
+    fn close<A: Accumulate>(
         &mut self,
+        panes: &mut impl PaneStore<A>,
         spec: &WindowSpec,
         clock: i64,
         emit: &mut impl FnMut(TimeWindow, Stats),
     ) {
         let clock = clock.max(self.watermark);
-        while let Some(first) = self.panes.as_slice().first() {
+        while let Some(first) = panes.first_start() {
             // Windows before the first one holding the first pane hold nothing: skip them.
-            let earliest = first.start.saturating_sub(spec.length_ms - spec.hop_ms);
+            let earliest = first.saturating_sub(spec.length_ms - spec.hop_ms);
             let start = self.next_start.max(earliest);
             let end = start.saturating_add(spec.length_ms);
             if end.saturating_add(spec.grace_ms) > clock {
                 break;
             }
-            if let Some(stats) = self.window_stats(spec, start, end)
+            if let Some(stats) = self.window_stats(panes, spec, start, end)
                 && let Ok(window) = TimeWindow::new(start, end)
             {
                 emit(window, stats);
             }
             let next = start.saturating_add(spec.hop_ms);
             self.next_start = next;
-            self.drop_panes_before(next);
+            self.drop_panes_before(panes, next);
             if next == start {
                 break;
             }
         }
     }
 
-    fn drop_panes_before(&mut self, start: i64) {
-        let keep = self.panes.as_slice().partition_point(|p| p.start < start);
-        self.panes.remove_front(keep, drop);
+    fn drop_panes_before<A: Accumulate>(&mut self, panes: &mut impl PaneStore<A>, start: i64) {
+        panes.drop_before(start);
         // Panes are hop-aligned, so an event is in a dropped pane exactly when it is earlier.
         if let Some(log) = &mut self.extras {
             let gone = log.events.partition_point(|(t, _)| *t < start);
@@ -193,15 +168,20 @@ impl<A: Accumulate> WindowState<A> {
     }
 
     /// The statistics of `[start, end)`, or `None` if it holds no reading.
-    fn window_stats(&self, spec: &WindowSpec, start: i64, end: i64) -> Option<Stats> {
-        let inside = |p: &&Pane<A>| p.start >= start && p.start < end;
+    fn window_stats<A: Accumulate>(
+        &self,
+        panes: &impl PaneStore<A>,
+        spec: &WindowSpec,
+        start: i64,
+        end: i64,
+    ) -> Option<Stats> {
         let mut acc = A::empty();
         let (mut readings, mut numbers) = (0u64, 0u64);
-        for pane in self.panes.as_slice().iter().filter(inside) {
-            acc.merge(numbers, &pane.acc, u64::from(pane.numbers));
-            readings += u64::from(pane.readings.get());
-            numbers += u64::from(pane.numbers);
-        }
+        panes.visit(start, end, |pane_readings, pane_numbers, pane_acc| {
+            acc.merge(numbers, pane_acc, u64::from(pane_numbers));
+            readings += u64::from(pane_readings);
+            numbers += u64::from(pane_numbers);
+        });
         if readings == 0 {
             return None;
         }

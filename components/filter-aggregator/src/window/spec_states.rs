@@ -1,8 +1,8 @@
 //! The window states of one window spec for every point its rule handles, by the point's
 //! ordinal in the rule, each with the smallest accumulator that gives the spec's statistics.
 
-use super::{Accumulate, Admit, Full, NoNumbers, Spread, WindowState};
-use crate::arena::Arena;
+use super::points::Points;
+use super::{Accumulate, Admit, Full, NoNumbers, Spread};
 use crate::rule::WindowSpec;
 use edge_model::{Stats, TimeWindow};
 use std::sync::Arc;
@@ -11,11 +11,11 @@ use std::sync::Arc;
 #[derive(Debug)]
 pub enum SpecStates {
     /// Count and state durations only.
-    NoNumbers(Arena<WindowState<NoNumbers>>),
+    NoNumbers(Points<NoNumbers>),
     /// Also min, max, mean.
-    Spread(Arena<WindowState<Spread>>),
+    Spread(Points<Spread>),
     /// Also stddev, first, last.
-    Full(Arena<WindowState<Full>>),
+    Full(Points<Full>),
 }
 
 /// Runs `$body` with `$states` bound to the arena, whatever its accumulator.
@@ -33,26 +33,22 @@ impl SpecStates {
     /// No point yet, with the accumulator `spec` needs.
     pub fn for_spec(spec: &WindowSpec) -> Self {
         if NoNumbers::covers(spec.stats) {
-            Self::NoNumbers(Arena::default())
+            Self::NoNumbers(Points::for_spec(spec))
         } else if Spread::covers(spec.stats) {
-            Self::Spread(Arena::default())
+            Self::Spread(Points::for_spec(spec))
         } else {
-            Self::Full(Arena::default())
+            Self::Full(Points::for_spec(spec))
         }
     }
 
     /// A fresh state for the next point; returns its ordinal.
     pub fn add(&mut self) -> u32 {
-        each!(self, states => states.push(WindowState::default()))
+        each!(self, states => states.add())
     }
 
     /// Clears the state of the point at `ordinal` (its rule changed).
     pub fn reset(&mut self, ordinal: u32) {
-        each!(self, states => {
-            if let Some(state) = states.get_mut(ordinal) {
-                *state = WindowState::default();
-            }
-        });
+        each!(self, states => states.reset(ordinal));
     }
 
     /// Adds a reading of the point at `ordinal`; `None` if there is no such point.
@@ -65,9 +61,7 @@ impl SpecStates {
         number: Option<f64>,
         state: Option<Arc<str>>,
     ) -> Option<Admit> {
-        each!(self, states => states
-            .get_mut(ordinal)
-            .map(|s| s.push(spec, clock, t, number, state)))
+        each!(self, states => states.push(ordinal, spec, clock, t, number, state))
     }
 
     /// Closes what `clock` ends for the point at `ordinal`, handing each window to `emit`.
@@ -78,13 +72,7 @@ impl SpecStates {
         clock: i64,
         emit: &mut impl FnMut(TimeWindow, Stats),
     ) {
-        each!(self, states => {
-            if let Some(state) = states.get_mut(ordinal)
-                && !state.is_empty()
-            {
-                state.close(spec, clock, emit);
-            }
-        });
+        each!(self, states => states.close(ordinal, spec, clock, emit));
     }
 }
 
@@ -92,6 +80,7 @@ impl SpecStates {
 mod tests {
     use super::*;
     use crate::rule::StatSet;
+    use crate::window::points::Inline;
 
     fn spec(stats: StatSet) -> WindowSpec {
         WindowSpec {
@@ -118,9 +107,9 @@ mod tests {
         assert_eq!(kind(StatSet::MIN.with(StatSet::STDDEV)), "full");
         assert_eq!(kind(StatSet::FIRST), "full");
         // Per point and window: these sizes are what the memory benchmark's budget rests on.
-        assert_eq!(size_of::<WindowState<NoNumbers>>(), 48);
-        assert_eq!(size_of::<WindowState<Spread>>(), 64);
-        assert_eq!(size_of::<WindowState<Full>>(), 104);
+        assert_eq!(size_of::<Inline<NoNumbers>>(), 48);
+        assert_eq!(size_of::<Inline<Spread>>(), 64);
+        assert_eq!(size_of::<Inline<Full>>(), 104);
     }
 
     #[test]

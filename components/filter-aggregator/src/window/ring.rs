@@ -1,0 +1,227 @@
+//! The panes of one point under a sliding window spec, in a ring of fixed slots that the spec
+//! keeps for all its points in one arena: no heap block per point, nothing that grows or
+//! shrinks at window boundaries. Pane number `q` (its start over the hop) sits in slot
+//! `q mod slots`; the ring covers the pane numbers `[base, base + slots)`. A pane outside
+//! (a reading far ahead, or far behind while newer panes are open) goes to a sorted spill
+//! vector, and moves into the ring once the panes before it are dropped.
+
+use super::store::{PaneStore, tally};
+use super::{Accumulate, Pane};
+
+/// Slots per point at most: a sliding window with more panes spills the rest.
+pub(super) const MAX_SLOTS: usize = 64;
+
+/// The slots a point needs for `spec` when its readings arrive in order (windows are closed
+/// right after each reading): the panes of every window not yet ended by the grace, and one
+/// more for the reading that ends the oldest.
+pub(super) fn slots_for(length_ms: i64, hop_ms: i64, grace_ms: i64) -> usize {
+    let hop = hop_ms.max(1);
+    let span = length_ms.saturating_add(grace_ms.max(0));
+    let panes = span.saturating_add(hop - 1) / hop + 1;
+    usize::try_from(panes)
+        .unwrap_or(MAX_SLOTS)
+        .clamp(1, MAX_SLOTS)
+}
+
+/// One pane's tally; `readings == 0` marks a free slot.
+#[derive(Debug, Clone)]
+pub(super) struct Slot<A> {
+    readings: u32,
+    numbers: u32,
+    acc: A,
+}
+
+impl<A: Accumulate> Slot<A> {
+    pub(super) fn free() -> Self {
+        Self {
+            readings: 0,
+            numbers: 0,
+            acc: A::empty(),
+        }
+    }
+}
+
+/// What a point keeps outside the arena: where its ring starts, and its spilled panes.
+#[derive(Debug, Clone)]
+pub(super) struct RingHead<A> {
+    /// Pane number of the ring's first slot in time.
+    base: i64,
+    /// Panes outside the ring, in start order.
+    #[expect(
+        clippy::box_collection,
+        reason = "8 bytes in every point's head instead of 24: few points ever spill"
+    )]
+    spill: Option<Box<Vec<Pane<A>>>>,
+}
+
+impl<A> Default for RingHead<A> {
+    fn default() -> Self {
+        Self {
+            base: 0,
+            spill: None,
+        }
+    }
+}
+
+/// A point's ring, borrowed from the arena together with its head.
+pub(super) struct Ring<'a, A> {
+    pub(super) hop: i64,
+    pub(super) head: &'a mut RingHead<A>,
+    pub(super) slots: &'a mut [Slot<A>],
+}
+
+impl<A: Accumulate> Ring<'_, A> {
+    fn len(&self) -> i64 {
+        self.slots.len() as i64
+    }
+
+    fn slot(&self, q: i64) -> usize {
+        q.rem_euclid(self.len()) as usize
+    }
+
+    fn covers(&self, base: i64, q: i64) -> bool {
+        let offset = i128::from(q) - i128::from(base);
+        offset >= 0 && offset < i128::from(self.len())
+    }
+
+    fn start_of(&self, q: i64) -> i64 {
+        q.saturating_mul(self.hop)
+    }
+
+    /// Pane numbers of the occupied slots, in order.
+    fn occupied(&self) -> impl Iterator<Item = i64> + '_ {
+        let base = self.head.base;
+        (0..self.len())
+            .map_while(move |k| base.checked_add(k))
+            .filter(|q| self.slots[self.slot(*q)].readings > 0)
+    }
+
+    fn spill(&self) -> &[Pane<A>] {
+        self.head.spill.as_deref().map_or(&[], Vec::as_slice)
+    }
+
+    /// Moves the ring to start at pane `base` if every occupied slot stays inside, and takes in
+    /// the spilled panes that then fit. Returns whether it moved.
+    fn rebase(&mut self, base: i64) -> bool {
+        if !self.occupied().all(|q| self.covers(base, q)) {
+            return false;
+        }
+        self.head.base = base;
+        if let Some(mut spill) = self.head.spill.take() {
+            let hop = self.hop;
+            spill.retain(|p| {
+                let q = p.start.div_euclid(hop);
+                if !self.covers(base, q) {
+                    return true;
+                }
+                let slot = self.slot(q);
+                self.slots[slot] = Slot {
+                    readings: p.readings.get(),
+                    numbers: p.numbers,
+                    acc: p.acc.clone(),
+                };
+                false
+            });
+            if !spill.is_empty() {
+                self.head.spill = Some(spill);
+            }
+        }
+        true
+    }
+}
+
+impl<A: Accumulate> PaneStore<A> for Ring<'_, A> {
+    fn first_start(&self) -> Option<i64> {
+        let ring = self.occupied().next().map(|q| self.start_of(q));
+        let spill = self.spill().first().map(|p| p.start);
+        match (ring, spill) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn add(&mut self, start: i64, t: i64, number: Option<f64>) {
+        let q = start.div_euclid(self.hop);
+        if !self.covers(self.head.base, q) {
+            let spilled = self.head.spill.as_deref_mut().and_then(|spill| {
+                let at = spill.partition_point(|p| p.start < start);
+                Some(at).filter(|&at| spill.get(at).is_some_and(|p| p.start == start))
+            });
+            if let (Some(at), Some(spill)) = (spilled, self.head.spill.as_deref_mut()) {
+                spill[at].add(t, number);
+                return;
+            }
+            // Slide the ring over the pane if the occupied slots allow it (always when none
+            // is): backwards to start at it, or forwards to end at it.
+            let fits = if q < self.head.base {
+                self.rebase(q)
+            } else {
+                self.rebase(q.saturating_sub(self.len() - 1))
+            };
+            if !fits {
+                let spill = self.head.spill.get_or_insert_with(Box::default);
+                let at = spill.partition_point(|p| p.start < start);
+                spill.insert(at, Pane::new(start, t, number));
+                return;
+            }
+        }
+        let slot = self.slot(q);
+        let Slot {
+            readings,
+            numbers,
+            acc,
+        } = &mut self.slots[slot];
+        tally(readings, numbers, acc, t, number);
+    }
+
+    fn visit(&self, from: i64, to: i64, mut visit: impl FnMut(u32, u32, &A)) {
+        let inside = |start: i64| start >= from && start < to;
+        let base = self.head.base;
+        let spill = self.spill();
+        // Spilled panes lie before the ring or after it.
+        let after = spill.partition_point(|p| p.start.div_euclid(self.hop) < base);
+        let spilled = |panes: &[Pane<A>], visit: &mut dyn FnMut(u32, u32, &A)| {
+            for p in panes.iter().filter(|p| inside(p.start)) {
+                visit(p.readings.get(), p.numbers, &p.acc);
+            }
+        };
+        spilled(&spill[..after], &mut visit);
+        for q in self.occupied() {
+            if inside(self.start_of(q)) {
+                let s = &self.slots[self.slot(q)];
+                visit(s.readings, s.numbers, &s.acc);
+            }
+        }
+        spilled(&spill[after..], &mut visit);
+    }
+
+    fn drop_before(&mut self, start: i64) {
+        let base = self.head.base;
+        for q in (0..self.len()).map_while(|k| base.checked_add(k)) {
+            if self.start_of(q) >= start {
+                break;
+            }
+            let slot = self.slot(q);
+            if self.slots[slot].readings > 0 {
+                self.slots[slot] = Slot::free();
+            }
+        }
+        let Some(mut spill) = self.head.spill.take() else {
+            return;
+        };
+        spill.retain(|p| p.start >= start);
+        if spill.is_empty() {
+            return;
+        }
+        let first_spilled = spill[0].start.div_euclid(self.hop);
+        self.head.spill = Some(spill);
+        // Take in what now fits, starting the ring at the earliest pane if possible.
+        let first_in_ring = self.occupied().next();
+        let earliest = first_in_ring.map_or(first_spilled, |q| q.min(first_spilled));
+        if !self.rebase(earliest)
+            && let Some(q) = first_in_ring
+        {
+            self.rebase(q);
+        }
+    }
+}
