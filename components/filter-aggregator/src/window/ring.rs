@@ -17,7 +17,7 @@ pub(super) const MAX_SLOTS: usize = 64;
 pub(super) fn slots_for(length_ms: i64, hop_ms: i64, grace_ms: i64) -> usize {
     let hop = hop_ms.max(1);
     let span = length_ms.saturating_add(grace_ms.max(0));
-    let panes = span.saturating_add(hop - 1) / hop + 1;
+    let panes = (span.saturating_add(hop - 1) / hop).saturating_add(1);
     usize::try_from(panes)
         .unwrap_or(MAX_SLOTS)
         .clamp(1, MAX_SLOTS)
@@ -223,5 +223,76 @@ impl<A: Accumulate> PaneStore<A> for Ring<'_, A> {
         {
             self.rebase(q);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::window::Spread;
+    use crate::window::panes::Panes;
+    use proptest::prelude::*;
+
+    const HOP: i64 = 10;
+
+    /// Every pane as (start, readings, numbers, statistics) in visiting order.
+    fn seen(store: &impl PaneStore<Spread>, starts: &[i64]) -> Vec<(i64, u32, u32, Spread)> {
+        let mut out = Vec::new();
+        for &s in starts {
+            store.visit(s, s + HOP, |r, n, acc| out.push((s, r, n, acc.clone())));
+        }
+        out
+    }
+
+    proptest! {
+        /// Panes landing anywhere, ahead of the ring, behind it or inside it, with drops in
+        /// between (as closing windows does): the ring gives what a sorted vector gives, in
+        /// start order.
+        #[test]
+        fn the_ring_holds_the_same_panes_as_a_sorted_vector(
+            ops in prop::collection::vec((-20..60_i64, any::<bool>(), -1e3..1e3_f64), 1..120),
+            size in 1..6_usize,
+        ) {
+            let mut head = RingHead::default();
+            let mut slots: Vec<Slot<Spread>> = (0..size).map(|_| Slot::free()).collect();
+            let mut reference: Panes<Pane<Spread>> = Panes::default();
+            let mut floor = i64::MIN;
+            for (n, (pane, drop, x)) in ops.into_iter().enumerate() {
+                let mut ring = Ring { hop: HOP, head: &mut head, slots: &mut slots };
+                if drop {
+                    floor = floor.max(pane * HOP);
+                    ring.drop_before(floor);
+                    reference.drop_before(floor);
+                } else if pane * HOP >= floor {
+                    let t = pane * HOP + (n as i64 % HOP);
+                    let number = (n % 3 != 0).then_some(x);
+                    ring.add(pane * HOP, t, number);
+                    reference.add(pane * HOP, t, number);
+                }
+                let starts: Vec<i64> = (-21..61).map(|p| p * HOP).collect();
+                prop_assert_eq!(ring.first_start(), reference.first_start());
+                let (a, b) = (seen(&ring, &starts), seen(&reference, &starts));
+                prop_assert_eq!(a.len(), b.len());
+                for (got, want) in a.iter().zip(&b) {
+                    prop_assert_eq!((got.0, got.1, got.2), (want.0, want.1, want.2));
+                    prop_assert_eq!(format!("{:?}", got.3), format!("{:?}", want.3));
+                }
+                // A span visit walks panes in start order.
+                let mut order = Vec::new();
+                ring.visit(i64::MIN, i64::MAX, |r, _, _| order.push(r));
+                let mut want = Vec::new();
+                reference.visit(i64::MIN, i64::MAX, |r, _, _| want.push(r));
+                prop_assert_eq!(order, want);
+            }
+        }
+    }
+
+    #[test]
+    fn a_sliding_window_with_grace_gets_a_slot_for_each_pane_it_can_hold() {
+        // 1 min / 10 s with 2 s grace: six panes per window, one more for the grace, one for
+        // the reading that ends the oldest window.
+        assert_eq!(slots_for(60_000, 10_000, 2_000), 8);
+        assert_eq!(slots_for(60_000, 10_000, 0), 7);
+        assert_eq!(slots_for(i64::MAX, 1, 0), MAX_SLOTS);
     }
 }
