@@ -239,7 +239,7 @@ mod tests {
     fn seen(store: &impl PaneStore<Spread>, starts: &[i64]) -> Vec<(i64, u32, u32, Spread)> {
         let mut out = Vec::new();
         for &s in starts {
-            store.visit(s, s + HOP, |r, n, acc| out.push((s, r, n, acc.clone())));
+            store.visit(s, s + HOP, |r, n, acc| out.push((s, r, n, *acc)));
         }
         out
     }
