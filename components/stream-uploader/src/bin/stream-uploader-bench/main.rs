@@ -23,6 +23,9 @@ struct Args {
     /// A running moto server for the Kinesis CPU measurement (skipped without it).
     #[arg(long)]
     moto_url: Option<String>,
+    /// Records sent to Kinesis for the CPU measurement.
+    #[arg(long, default_value_t = 20_000)]
+    kinesis_records: u64,
     /// Scratch folder (default: a temporary folder under /tmp).
     #[arg(long)]
     dir: Option<PathBuf>,
@@ -66,6 +69,7 @@ fn main() -> anyhow::Result<()> {
             args.records,
             args.backlog_mb,
             args.moto_url,
+            args.kinesis_records,
             args.dir,
         )),
     }

@@ -148,6 +148,7 @@ pub async fn all(
     records: u64,
     backlog_mb: u64,
     moto_url: Option<String>,
+    kinesis_records: u64,
     dir: Option<PathBuf>,
 ) -> anyhow::Result<()> {
     let scratch = Scratch::new(dir.unwrap_or_else(|| PathBuf::from("/tmp")))?;
@@ -249,7 +250,7 @@ pub async fn all(
     // 4. CPU per 1k rec/s to Kinesis on moto.
     let mut kinesis = None;
     if let Some(url) = moto_url {
-        kinesis = Some(kinesis_cpu(&url, scratch.path()).await?);
+        kinesis = Some(kinesis_cpu(&url, kinesis_records, scratch.path()).await?);
         if let Some((cpu_pct, rate)) = kinesis {
             rows.push((
                 "CPU at 1k rec/s to Kinesis (moto), % of one core".into(),
@@ -285,9 +286,8 @@ pub async fn all(
     Ok(())
 }
 
-/// Sends 20k records to a Kinesis stream on moto; returns (% of one core at 1k rec/s, rec/s).
-async fn kinesis_cpu(url: &str, dir: &Path) -> anyhow::Result<(f64, f64)> {
-    const N: u64 = 20_000;
+/// Sends `n` records to a Kinesis stream on moto; returns (% of one core at 1k rec/s, rec/s).
+async fn kinesis_cpu(url: &str, n: u64, dir: &Path) -> anyhow::Result<(f64, f64)> {
     let settings = stream_uploader::validate::AwsSettings {
         region: Some("us-east-1".into()),
         endpoint_url: Some(url.to_owned()),
@@ -304,7 +304,7 @@ async fn kinesis_cpu(url: &str, dir: &Path) -> anyhow::Result<(f64, f64)> {
     let kdir = dir.join("kinesis");
     std::fs::create_dir_all(&kdir)?;
     let store = open(&kdir)?;
-    append_all(&store, N, 60).await?;
+    append_all(&store, n, 60).await?;
     let config = serde_json::json!({"exports": {EXPORT: {"type": "kinesis", "streamName": "bench",
         "batchIntervalMs": 0}}});
     let export: Export = validate(serde_json::from_value(config)?)
@@ -327,5 +327,5 @@ async fn kinesis_cpu(url: &str, dir: &Path) -> anyhow::Result<(f64, f64)> {
     stop.cancel();
     task.await?;
     // CPU seconds per record × 1000 records per second = cores used at 1k rec/s.
-    Ok((cpu / N as f64 * 1000.0 * 100.0, N as f64 / wall))
+    Ok((cpu / n as f64 * 1000.0 * 100.0, n as f64 / wall))
 }
