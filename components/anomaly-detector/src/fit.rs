@@ -1,8 +1,12 @@
-//! Refits a PCA T²+Q model on a device's own normal data: the same algorithm as
-//! `models/train_pca_t2q.py::fit`, so the shipped graph keeps its shape and only its
-//! initialisers and the manifest's references change.
+//! Refits a model on a device's own normal data, so the shipped graph keeps its shape and only
+//! its initialisers and the manifest's references change.
+//!
+//! PCA T²+Q: the whole fit, as `models/train_pca_t2q.py::fit` does it. Autoencoder: the weights
+//! stay as shipped (trained offline); the input normalisation (`mean`, `inv_scale`) and the
+//! error reference are refitted, as `models/train_conv_ae.py` does on each training chunk.
 
 use crate::eigen::symmetric_eigen;
+use crate::manifest::ModelKind;
 use crate::model::{Model, ModelError};
 use std::collections::HashMap;
 use tract_onnx::pb::ModelProto;
@@ -28,16 +32,7 @@ pub struct PcaParams {
 pub fn fit_pca(rows: &[Vec<f64>], scale_floor: f64, variance_kept: f64) -> PcaParams {
     let f = rows.first().map_or(0, Vec::len);
     let n = rows.len().max(1) as f64;
-    let mean: Vec<f64> = (0..f)
-        .map(|j| rows.iter().map(|r| r[j]).sum::<f64>() / n)
-        .collect();
-    let scale: Vec<f64> = (0..f)
-        .map(|j| {
-            let var = rows.iter().map(|r| (r[j] - mean[j]).powi(2)).sum::<f64>() / n;
-            let s = (var + (scale_floor * mean[j].abs()).powi(2)).sqrt();
-            if s == 0.0 { 1.0 } else { s }
-        })
-        .collect();
+    let (mean, scale) = fit_scaling(rows, scale_floor);
     let z: Vec<Vec<f64>> = rows
         .iter()
         .map(|r| (0..f).map(|j| (r[j] - mean[j]) / scale[j]).collect())
@@ -91,6 +86,57 @@ pub fn fit_pca(rows: &[Vec<f64>], scale_floor: f64, variance_kept: f64) -> PcaPa
     }
 }
 
+/// Per-feature mean and scale `sqrt(sd² + (scaleFloor·|mean|)²)` (1 when that is 0).
+pub fn fit_scaling(rows: &[Vec<f64>], scale_floor: f64) -> (Vec<f64>, Vec<f64>) {
+    let f = rows.first().map_or(0, Vec::len);
+    let n = rows.len().max(1) as f64;
+    let mean: Vec<f64> = (0..f)
+        .map(|j| rows.iter().map(|r| r[j]).sum::<f64>() / n)
+        .collect();
+    let scale = (0..f)
+        .map(|j| {
+            let var = rows.iter().map(|r| (r[j] - mean[j]).powi(2)).sum::<f64>() / n;
+            let s = (var + (scale_floor * mean[j].abs()).powi(2)).sqrt();
+            if s == 0.0 { 1.0 } else { s }
+        })
+        .collect();
+    (mean, scale)
+}
+
+/// `[F, 4F]` = diag(1/scale) [M | P | I | P] with M = B diag(t2_weight) Bᵀ and
+/// P = I − B diag(keep) Bᵀ, row-major; the graph holds its halves as `left` and `right` (see
+/// `models/train_pca_t2q.py::projection`).
+pub fn projection(p: &PcaParams) -> Vec<f64> {
+    let f = p.mean.len();
+    let b = |i: usize, k: usize| p.basis[i * f + k];
+    let (mut m, mut r) = (vec![0.0; f * f], vec![0.0; f * f]);
+    for i in 0..f {
+        for j in 0..f {
+            let (mut mv, mut kv) = (0.0, 0.0);
+            for k in 0..f {
+                mv += b(i, k) * p.t2_weight[k] * b(j, k);
+                kv += b(i, k) * p.keep[k] * b(j, k);
+            }
+            m[i * f + j] = mv;
+            r[i * f + j] = f64::from(u8::from(i == j)) - kv;
+        }
+    }
+    let mut out = vec![0.0; f * 4 * f];
+    for i in 0..f {
+        let row = &mut out[i * 4 * f..(i + 1) * 4 * f];
+        for j in 0..f {
+            row[j] = m[i * f + j];
+            row[f + j] = r[i * f + j];
+            row[2 * f + j] = f64::from(u8::from(i == j));
+            row[3 * f + j] = r[i * f + j];
+        }
+        for v in row.iter_mut() {
+            *v /= p.scale[i];
+        }
+    }
+    out
+}
+
 /// `model` with its parameters refitted on `rows` and its references recalibrated on the
 /// same rows' full windows. Needs at least one full window more than the feature count.
 pub fn refit(model: &Model, rows: &[Vec<f64>]) -> Result<Model, ModelError> {
@@ -104,8 +150,30 @@ pub fn refit(model: &Model, rows: &[Vec<f64>]) -> Result<Model, ModelError> {
         )));
     }
     let settings = model.manifest().fit;
-    let params = fit_pca(rows, settings.scale_floor, settings.variance_kept);
-    let proto = with_params(model.proto(), &params, f)?;
+    let values: Vec<(&str, Vec<f64>)> = match model.manifest().kind {
+        ModelKind::PcaT2q => {
+            let params = fit_pca(rows, settings.scale_floor, settings.variance_kept);
+            let proj = projection(&params);
+            let half = |from: usize| -> Vec<f64> {
+                proj.chunks(4 * f)
+                    .flat_map(|row| row[from..from + 2 * f].iter().copied())
+                    .collect()
+            };
+            vec![
+                ("mean", params.mean.clone()),
+                ("left", half(0)),
+                ("right", half(2 * f)),
+            ]
+        }
+        ModelKind::ConvAe => {
+            let (mean, scale) = fit_scaling(rows, settings.scale_floor);
+            vec![
+                ("mean", mean),
+                ("inv_scale", scale.iter().map(|s| 1.0 / s).collect()),
+            ]
+        }
+    };
+    let proto = with_initialisers(model.proto(), &values)?;
     let mut manifest = model.manifest().clone();
     let refitted = Model::from_proto(manifest.clone(), proto.clone())?;
     let windows: Vec<f32> = rows
@@ -113,24 +181,37 @@ pub fn refit(model: &Model, rows: &[Vec<f64>]) -> Result<Model, ModelError> {
         .flat_map(|win| win.iter().flatten().map(|&v| v as f32))
         .collect();
     let scores = refitted.score(&windows)?;
-    manifest.t2_ref = scores
-        .iter()
-        .map(|s| s.t2)
-        .fold(f64::MIN_POSITIVE, f64::max);
-    manifest.q_ref = scores.iter().map(|s| s.q).fold(f64::MIN_POSITIVE, f64::max);
+    let column = |i: usize| -> f64 {
+        let mut v: Vec<f64> = scores.iter().map(|s| s.raw()[i]).collect();
+        quantile(&mut v, settings.ref_quantile).max(f64::MIN_POSITIVE)
+    };
+    match manifest.kind {
+        ModelKind::PcaT2q => {
+            manifest.t2_ref = column(0);
+            manifest.q_ref = column(1);
+        }
+        ModelKind::ConvAe => manifest.error_ref = column(0),
+    }
     Model::from_proto(manifest, proto)
 }
 
-fn with_params(proto: &ModelProto, p: &PcaParams, f: usize) -> Result<ModelProto, ModelError> {
-    let transposed: Vec<f64> = (0..f * f).map(|i| p.basis[(i % f) * f + i / f]).collect();
-    let values: HashMap<&str, &[f64]> = HashMap::from([
-        ("mean", p.mean.as_slice()),
-        ("scale", p.scale.as_slice()),
-        ("basis", p.basis.as_slice()),
-        ("basis_t", transposed.as_slice()),
-        ("t2_weight", p.t2_weight.as_slice()),
-        ("keep", p.keep.as_slice()),
-    ]);
+/// The `q` quantile of `values` with linear interpolation (numpy's default); 1 is the largest.
+pub fn quantile(values: &mut [f64], q: f64) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    values.sort_by(f64::total_cmp);
+    let pos = q.clamp(0.0, 1.0) * (values.len() - 1) as f64;
+    let lo = pos.floor() as usize;
+    let hi = (lo + 1).min(values.len() - 1);
+    values[lo] + (values[hi] - values[lo]) * (pos - lo as f64)
+}
+
+fn with_initialisers(
+    proto: &ModelProto,
+    values: &[(&str, Vec<f64>)],
+) -> Result<ModelProto, ModelError> {
+    let values: HashMap<&str, &[f64]> = values.iter().map(|(k, v)| (*k, v.as_slice())).collect();
     let mut proto = proto.clone();
     let graph = proto
         .graph
@@ -153,9 +234,10 @@ fn with_params(proto: &ModelProto, p: &PcaParams, f: usize) -> Result<ModelProto
         }
     }
     if found != values.len() {
+        let mut names: Vec<&str> = values.keys().copied().collect();
+        names.sort_unstable();
         return Err(ModelError::Graph(format!(
-            "the graph has {found} of the {} PCA initialisers; it is not a pca-t2q graph",
-            values.len()
+            "the graph has {found} of the initialisers {names:?} the refit sets; it is not the graph its manifest's kind describes"
         )));
     }
     Ok(proto)

@@ -1,10 +1,10 @@
 //! A model loaded from its folder (`model.json` + `model.onnx`) and run by tract.
 
-use crate::manifest::{Manifest, ModelKind};
+use crate::manifest::Manifest;
 use crate::score::WindowScore;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use tract_onnx::pb::ModelProto;
 use tract_onnx::prelude::*;
 
@@ -12,6 +12,8 @@ use tract_onnx::prelude::*;
 pub const MANIFEST_FILE: &str = "model.json";
 /// The graph's file name in a model folder.
 pub const ONNX_FILE: &str = "model.onnx";
+/// Windows per run of the batch plan.
+pub const BATCH: usize = 64;
 
 /// Why a model cannot be used. Each names its cause; none panics.
 #[derive(Debug, thiserror::Error)]
@@ -58,11 +60,18 @@ pub enum ModelError {
 }
 
 /// A runnable model.
+///
+/// Two plans of the same graph, each with every shape known when it is made (tract runs a plan
+/// with a symbolic batch size several times slower): one for a single window (the detector's
+/// usual call, one window per step and device) and one for [`BATCH`] windows, which larger calls
+/// go through in chunks (the last one padded). Each keeps one run state, reused from call to call, so a run allocates
+/// only its input and outputs. Clones share the states (runs are serialised by a mutex).
 #[derive(Debug, Clone)]
 pub struct Model {
-    manifest: Manifest,
+    manifest: Arc<Manifest>,
     proto: Arc<ModelProto>,
-    plan: Arc<TypedSimplePlan>,
+    single: Arc<Mutex<TypedSimpleState>>,
+    batch: Arc<Mutex<TypedSimpleState>>,
 }
 
 impl Model {
@@ -100,11 +109,17 @@ impl Model {
 
     /// A model from its manifest and decoded graph.
     pub fn from_proto(manifest: Manifest, proto: ModelProto) -> Result<Self, ModelError> {
-        let plan = compile(&proto, &manifest)?;
+        let (single, batch) = compile(&proto, &manifest)?;
+        let state = |plan: Arc<TypedSimplePlan>| {
+            plan.spawn()
+                .map(|s| Arc::new(Mutex::new(s)))
+                .map_err(|e| ModelError::Graph(format!("{e:#}")))
+        };
         Ok(Self {
-            manifest,
+            manifest: Arc::new(manifest),
             proto: Arc::new(proto),
-            plan,
+            single: state(single)?,
+            batch: state(batch)?,
         })
     }
 
@@ -146,6 +161,17 @@ impl Model {
 
     /// Scores `windows`: row-major [n, window_steps, features] raw values.
     pub fn score(&self, windows: &[f32]) -> Result<Vec<WindowScore>, ModelError> {
+        let per = self.manifest.kind.outputs_per_window(self.features());
+        let out = self.run(windows)?;
+        Ok(out
+            .chunks_exact(per)
+            .map(|o| WindowScore::from_output(o, &self.manifest))
+            .collect())
+    }
+
+    /// The graph's output for `windows` ([n, window_steps, features] raw values):
+    /// `kind.outputs_per_window` values per window.
+    pub fn run(&self, windows: &[f32]) -> Result<Vec<f32>, ModelError> {
         let (w, f) = (self.window_steps(), self.features());
         if windows.is_empty() || !windows.len().is_multiple_of(w * f) {
             return Err(ModelError::Shape(format!(
@@ -154,34 +180,40 @@ impl Model {
             )));
         }
         let n = windows.len() / (w * f);
-        let input = Tensor::from_shape(&[n, w, f], windows)
-            .map_err(|e| ModelError::Run(format!("{e:#}")))?;
-        let outputs = self
-            .plan
-            .run(tvec!(input.into()))
-            .map_err(|e| ModelError::Run(format!("{e:#}")))?;
-        match self.manifest.kind {
-            ModelKind::PcaT2q => self.read_pca(&outputs, n),
+        let per = self.manifest.kind.outputs_per_window(f);
+        if n == 1 {
+            return self.run_plan(&self.single, windows, 1, per);
         }
+        let mut out = Vec::with_capacity(n * per);
+        for chunk in windows.chunks(BATCH * w * f) {
+            let k = chunk.len() / (w * f);
+            if k == BATCH {
+                out.extend(self.run_plan(&self.batch, chunk, BATCH, per)?);
+            } else {
+                let mut padded = chunk.to_vec();
+                padded.resize(BATCH * w * f, 0.0);
+                let values = self.run_plan(&self.batch, &padded, BATCH, per)?;
+                out.extend_from_slice(&values[..k * per]);
+            }
+        }
+        Ok(out)
     }
 
-    fn read_pca(&self, outputs: &[TValue], n: usize) -> Result<Vec<WindowScore>, ModelError> {
-        let f = self.features();
-        let t2 = slice(outputs, 0, n)?;
-        let q = slice(outputs, 1, n)?;
-        let t2c = slice(outputs, 2, n * f)?;
-        let qc = slice(outputs, 3, n * f)?;
-        Ok((0..n)
-            .map(|i| {
-                WindowScore::from_t2q(
-                    t2[i],
-                    q[i],
-                    &t2c[i * f..(i + 1) * f],
-                    &qc[i * f..(i + 1) * f],
-                    &self.manifest,
-                )
-            })
-            .collect())
+    fn run_plan(
+        &self,
+        state: &Mutex<TypedSimpleState>,
+        windows: &[f32],
+        n: usize,
+        per: usize,
+    ) -> Result<Vec<f32>, ModelError> {
+        let input = Tensor::from_shape(&[n, self.window_steps(), self.features()], windows)
+            .map_err(|e| ModelError::Run(format!("{e:#}")))?;
+        let outputs = state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .run(tvec!(input.into()))
+            .map_err(|e| ModelError::Run(format!("{e:#}")))?;
+        Ok(slice(&outputs, 0, n * per)?.to_vec())
     }
 }
 
@@ -217,7 +249,11 @@ fn slice(outputs: &[TValue], ix: usize, len: usize) -> Result<&[f32], ModelError
     Ok(values)
 }
 
-fn compile(proto: &ModelProto, manifest: &Manifest) -> Result<Arc<TypedSimplePlan>, ModelError> {
+/// The single-window plan and the any-batch plan.
+fn compile(
+    proto: &ModelProto,
+    manifest: &Manifest,
+) -> Result<(Arc<TypedSimplePlan>, Arc<TypedSimplePlan>), ModelError> {
     let classify = |e: TractError| {
         let text = format!("{e:?}");
         if text.contains("Unimplemented") || text.contains("unimplemented") {
@@ -229,11 +265,24 @@ fn compile(proto: &ModelProto, manifest: &Manifest) -> Result<Arc<TypedSimplePla
     let model = tract_onnx::onnx()
         .model_for_proto_model(proto)
         .map_err(classify)?;
-    let typed = model.into_optimized().map_err(classify)?;
-    check_io(&typed, manifest)?;
-    typed
-        .into_runnable()
-        .map_err(|e| ModelError::Graph(format!("{e:#}")))
+    check_io(&model.clone().into_typed().map_err(classify)?, manifest)?;
+    let concrete = |n: usize| {
+        let fact = InferenceFact::dt_shape(
+            f32::datum_type(),
+            tvec![n, manifest.window_steps, manifest.features.len()],
+        );
+        model
+            .clone()
+            .with_input_fact(0, fact)
+            .and_then(|m| m.into_optimized())
+            .map_err(classify)
+    };
+    let (single, batch) = (concrete(1)?, concrete(BATCH)?);
+    let runnable = |m: TypedModel| {
+        m.into_runnable()
+            .map_err(|e| ModelError::Graph(format!("{e:#}")))
+    };
+    Ok((runnable(single)?, runnable(batch)?))
 }
 
 /// The operator named in tract's "Unimplemented(Op)" text, or the whole text.
@@ -263,13 +312,23 @@ fn check_io(model: &TypedModel, manifest: &Manifest) -> Result<(), ModelError> {
         )));
     }
     let outputs = model.output_outlets().map(<[_]>::len).unwrap_or(0);
-    let needed = match manifest.kind {
-        ModelKind::PcaT2q => 4,
-    };
-    if outputs != needed {
+    if outputs != 1 {
         return Err(ModelError::Shape(format!(
-            "the graph has {outputs} outputs, a {:?} model has {needed}",
+            "the graph has {outputs} outputs, a {:?} model has one",
             manifest.kind
+        )));
+    }
+    let per = manifest.kind.outputs_per_window(manifest.features.len());
+    let out = model
+        .output_fact(0)
+        .map_err(|e| ModelError::Shape(format!("the graph's output: {e:#}")))?;
+    let last = out.shape.iter().last().and_then(|d| d.as_i64());
+    if out.shape.len() != 2 || last != i64::try_from(per).ok() {
+        return Err(ModelError::Shape(format!(
+            "the graph's output is {:?}, a {:?} model over {} features gives [N, {per}]",
+            out.shape,
+            manifest.kind,
+            manifest.features.len()
         )));
     }
     Ok(())

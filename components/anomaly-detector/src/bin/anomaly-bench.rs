@@ -1,8 +1,9 @@
-//! Benchmark of the shipped model: tract (the detector's path) against onnxruntime (PyPI, through
-//! `tests/peers/ort_peer.py`) on the same file and the same input, in the same run. Prints a
-//! table and one JSON line.
+//! Benchmark of the shipped models: tract (the detector's path, `Model::score`) against
+//! onnxruntime (PyPI, through `tests/peers/ort_peer.py`) on the same file, the same input and the
+//! same batch size, in the same run. Prints a table and one JSON line.
 //!
-//! `anomaly-bench [--model models/pca-t2q] [--python .peers/bin/python] [--iters 10000]`
+//! `anomaly-bench [--model models/pca-t2q --model models/conv-ae] [--python .peers/bin/python]
+//!  [--iters 10000] [--windows 1000]`
 
 #![allow(clippy::print_stdout, reason = "a command-line report")]
 
@@ -16,9 +17,9 @@ const REPO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
 
 #[derive(Debug, Parser)]
 struct Args {
-    /// Model folder.
-    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/pca-t2q"))]
-    model: PathBuf,
+    /// Model folders (repeat); default: every shipped model.
+    #[arg(long)]
+    model: Vec<PathBuf>,
     /// Python with onnxruntime (the test-peer venv).
     #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../../.peers/bin/python"))]
     python: PathBuf,
@@ -41,93 +42,132 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> Result<(), String> {
+    let models = if args.model.is_empty() {
+        ["pca-t2q", "conv-ae"]
+            .iter()
+            .map(|m| PathBuf::from(REPO).join("models").join(m))
+            .collect()
+    } else {
+        args.model.clone()
+    };
+    let mut rows = Vec::new();
+    for dir in &models {
+        rows.push(bench(args, dir)?);
+    }
+    let rss = process_rss_kib();
+    println!(
+        "{} windows per batch call (both engines), {} single-window runs; onnxruntime {} (Python, 1 thread)",
+        args.windows,
+        args.iters,
+        rows.first()
+            .and_then(|r| r["ort"]["onnxruntime"].as_str())
+            .unwrap_or("?")
+    );
+    println!(
+        "| model | engine | single window median, µs | p99, µs | windows/s (batch {}) | load, ms |",
+        args.windows
+    );
+    println!("|---|---|---|---|---|---|");
+    for r in &rows {
+        let (t, o) = (&r["tract"], &r["ort"]);
+        let name = r["model"].as_str().unwrap_or("?");
+        println!(
+            "| {name} | tract 0.23.9 (Rust, the detector's path) | {:.1} | {:.1} | {:.0} | {:.2} |",
+            num(t, "singleMedianUs"),
+            num(t, "singleP99Us"),
+            num(t, "batchWindowsPerSec"),
+            num(t, "loadMs")
+        );
+        println!(
+            "| {name} | onnxruntime (Python, 1 thread) | {:.1} | {:.1} | {:.0} | {:.2} |",
+            num(o, "singleMedianUs"),
+            num(o, "singleP99Us"),
+            num(o, "batchWindowsPerSec"),
+            num(o, "loadMs")
+        );
+    }
+    for r in &rows {
+        println!(
+            "{}: tract / onnxruntime single-window latency ratio {:.2} (target <= 1.0); tract windows/s {:.0} (target >= 10000)",
+            r["model"].as_str().unwrap_or("?"),
+            num(r, "singleRatio"),
+            num(&r["tract"], "batchWindowsPerSec")
+        );
+    }
+    println!(
+        "bench process RSS {:.1} MiB, peak {:.1} MiB (tract + all models + this run; target <= 40)",
+        rss.0 as f64 / 1024.0,
+        rss.1 as f64 / 1024.0
+    );
+    println!(
+        "{}",
+        serde_json::json!({
+            "batch": args.windows,
+            "models": rows,
+            "rssKib": rss.0,
+            "peakRssKib": rss.1,
+        })
+    );
+    Ok(())
+}
+
+/// One model: load time, single-window latency and batched rate through tract, then the same
+/// through onnxruntime.
+fn bench(args: &Args, dir: &std::path::Path) -> Result<serde_json::Value, String> {
     let mut loads = Vec::new();
     let mut model = None;
     for _ in 0..20 {
         let t = Instant::now();
-        model = Some(Model::load(&args.model).map_err(|e| e.to_string())?);
+        model = Some(Model::load(dir).map_err(|e| format!("{}: {e}", dir.display()))?);
         loads.push(t.elapsed());
     }
     let model = model.ok_or("no model")?;
     let (w, f) = (model.window_steps(), model.features());
     let input = synthetic(args.windows * w * f);
     let per = w * f;
+    let score = |k: usize| model.score(&input[k * per..(k + 1) * per]);
     for i in 0..1000 {
-        let k = i % args.windows;
-        model
-            .score(&input[k * per..(k + 1) * per])
-            .map_err(|e| e.to_string())?;
+        score(i % args.windows).map_err(|e| e.to_string())?;
     }
     let mut single = Vec::with_capacity(args.iters);
     for i in 0..args.iters {
-        let k = i % args.windows;
         let t = Instant::now();
-        model
-            .score(&input[k * per..(k + 1) * per])
-            .map_err(|e| e.to_string())?;
+        score(i % args.windows).map_err(|e| e.to_string())?;
         single.push(t.elapsed());
     }
     single.sort();
+    model.score(&input).map_err(|e| e.to_string())?;
     let t = Instant::now();
     let mut rounds = 0usize;
     while t.elapsed() < Duration::from_secs(1) {
         model.score(&input).map_err(|e| e.to_string())?;
         rounds += 1;
     }
-    let tract_batch = (rounds * args.windows) as f64 / t.elapsed().as_secs_f64();
-    let tract_single = micros(single[single.len() / 2]);
-    let tract_p99 = micros(single[single.len() * 99 / 100]);
-    let rss = process_rss_kib();
+    let batch = (rounds * args.windows) as f64 / t.elapsed().as_secs_f64();
+    let single_us = micros(single[single.len() / 2]);
+    loads.sort();
+    let ort = onnxruntime(args, dir, &input, w, f)?;
+    let ratio = single_us / num(&ort, "singleMedianUs");
+    Ok(serde_json::json!({
+        "model": model.manifest().name, "version": model.manifest().version,
+        "tract": {
+            "singleMedianUs": round(single_us),
+            "singleP99Us": round(micros(single[single.len() * 99 / 100])),
+            "batchWindowsPerSec": batch.round(),
+            "loadMs": round(loads[loads.len() / 2].as_secs_f64() * 1e3),
+        },
+        "ort": ort,
+        "singleRatio": round(ratio),
+    }))
+}
 
-    let ort = onnxruntime(args, &input, w, f)?;
-    let ort_single = ort["singleMedianUs"].as_f64().unwrap_or(f64::NAN);
-    let ort_batch = ort["batchWindowsPerSec"].as_f64().unwrap_or(f64::NAN);
-    let ratio = tract_single / ort_single;
-    let load_ms = {
-        loads.sort();
-        loads[loads.len() / 2].as_secs_f64() * 1e3
-    };
-    let m = model.manifest();
-    println!(
-        "Model {} {} ({} steps x {} features), {} windows, {} single-window runs",
-        m.name, m.version, w, f, args.windows, args.iters
-    );
-    println!(
-        "| engine | single window median, µs | p99, µs | windows/s (batch {}) | load, ms |",
-        args.windows
-    );
-    println!("|---|---|---|---|---|");
-    println!(
-        "| tract 0.23.9 (Rust, the detector's path) | {tract_single:.1} | {tract_p99:.1} | {tract_batch:.0} | {load_ms:.2} |"
-    );
-    println!(
-        "| onnxruntime {} (Python, 1 thread) | {ort_single:.1} | {:.1} | {ort_batch:.0} | {:.2} |",
-        ort["onnxruntime"].as_str().unwrap_or("?"),
-        ort["singleP99Us"].as_f64().unwrap_or(f64::NAN),
-        ort["loadMs"].as_f64().unwrap_or(f64::NAN)
-    );
-    println!(
-        "tract / onnxruntime single-window latency ratio: {ratio:.2} (target <= 1.0); tract windows/s {tract_batch:.0} (target >= 10000)"
-    );
-    println!(
-        "bench process peak RSS (tract + model + this run): {:.1} MiB (target <= 40)",
-        rss.1 as f64 / 1024.0
-    );
-    println!(
-        "{}",
-        serde_json::json!({
-            "model": m.name, "version": m.version,
-            "tractSingleUs": round(tract_single), "tractP99Us": round(tract_p99),
-            "tractWindowsPerSec": tract_batch.round(), "ortSingleUs": round(ort_single),
-            "ortWindowsPerSec": ort_batch.round(), "singleRatio": round(ratio),
-            "loadMs": round(load_ms), "rssKib": rss.0, "peakRssKib": rss.1,
-        })
-    );
-    Ok(())
+fn num(v: &serde_json::Value, key: &str) -> f64 {
+    v[key].as_f64().unwrap_or(f64::NAN)
 }
 
 fn onnxruntime(
     args: &Args,
+    model: &std::path::Path,
     input: &[f32],
     w: usize,
     f: usize,
@@ -140,7 +180,7 @@ fn onnxruntime(
     let out = Command::new(&args.python)
         .arg(PathBuf::from(REPO).join("components/anomaly-detector/tests/peers/ort_peer.py"))
         .arg("bench")
-        .arg(args.model.join(ONNX_FILE))
+        .arg(model.join(ONNX_FILE))
         .arg(&data)
         .args([
             args.windows.to_string(),

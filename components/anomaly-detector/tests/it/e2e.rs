@@ -130,7 +130,11 @@ fn under_gg_local_a_replayed_skab_file_raises_the_alarm_inside_the_labelled_anom
         bin_dir.join(format!("anomaly-detector-{arch}")),
     )
     .unwrap();
-    copy_shipped(&artifacts.join("com.smartfactory.model.PcaT2q/1.0.0"));
+    copy_shipped(
+        &artifacts
+            .join("com.smartfactory.model.PcaT2q")
+            .join(&model.manifest().version),
+    );
     let deployment = json!({"components": {"com.smartfactory.AnomalyDetector": {
         "componentVersion": "0.1.0",
         "configurationUpdate": {"merge": r#"{"baselineSteps":"400","alarm":{"minDurationMs":"10000"}}"#},

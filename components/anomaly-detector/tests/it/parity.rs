@@ -1,8 +1,11 @@
 //! tract against onnxruntime on the shipped model, and the Rust refit against the Python fit.
 
-use crate::support::{LEVELS, python, repo, shipped_model, synthetic_rows, temp, windows_of};
+use crate::support::{
+    LEVELS, python, repo, shipped_model, shipped_models, synthetic_rows, temp, windows_of,
+};
 use anomaly_detector::fit::refit;
 use anomaly_detector::model::Model;
+use anomaly_detector::score::WindowScore;
 use std::path::Path;
 use std::process::Command;
 
@@ -53,64 +56,85 @@ fn onnxruntime(
         .collect()
 }
 
-#[test]
-fn tract_equals_onnxruntime_on_the_shipped_model() {
-    let model = Model::load(&shipped_model()).unwrap();
-    let (w, f) = (model.window_steps(), model.features());
-    // Normal rows, then the same with a flow drop and a temperature rise (anomalous windows).
+/// Normal rows, then the same with a flow drop and a temperature rise (anomalous windows).
+fn normal_then_fault() -> Vec<Vec<f64>> {
     let mut rows = synthetic_rows(200, 1);
     for row in rows.iter_mut().skip(120) {
         row[7] *= 0.7;
         row[4] += 5.0;
     }
-    let windows = windows_of(&rows, w);
-    let n = windows.len() / (w * f);
-    let scores = model.score(&windows).unwrap();
-    let ort = onnxruntime(&shipped_model().join("model.onnx"), &windows, n, w, f);
-    let names: Vec<&str> = ort.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(names, ["t2", "q", "t2_contrib", "q_contrib"]);
-    let mut worst: f64 = 0.0;
-    for (i, s) in scores.iter().enumerate() {
-        let (t2, q) = (f64::from(ort[0].1[i]), f64::from(ort[1].1[i]));
+    rows
+}
+
+/// tract's output equals onnxruntime's on every shipped model, value by value, in one batch
+/// and window by window (the single-window plan), and the fault is seen.
+#[test]
+fn tract_equals_onnxruntime_on_the_shipped_models() {
+    for dir in shipped_models() {
+        let model = Model::load(&dir).unwrap();
+        let (w, f) = (model.window_steps(), model.features());
+        let windows = windows_of(&normal_then_fault(), w);
+        let n = windows.len() / (w * f);
+        let batch = model.run(&windows).unwrap();
+        let ort = onnxruntime(&dir.join("model.onnx"), &windows, n, w, f);
+        let names: Vec<&str> = ort.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["contrib"], "{}", dir.display());
+        let want = &ort[0].1;
+        assert_eq!(batch.len(), want.len());
+        let per = want.len() / n;
+        let mut worst: f64 = 0.0;
+        for (i, (a, b)) in batch.iter().zip(want).enumerate() {
+            let one = model
+                .run(&windows[(i / per) * w * f..(i / per + 1) * w * f])
+                .unwrap();
+            for t in [f64::from(*a), f64::from(one[i % per])] {
+                let b = f64::from(*b);
+                assert!(
+                    close(t, b, TOL),
+                    "{}: value {i}: tract {t} vs onnxruntime {b}",
+                    dir.display()
+                );
+                worst = worst.max((t - b).abs() / b.abs().max(1.0));
+            }
+        }
+        let scores = model.score(&windows).unwrap();
         assert!(
-            close(s.t2, t2, TOL) && close(s.q, q, TOL),
-            "window {i}: tract {} {} vs onnxruntime {t2} {q}",
-            s.t2,
-            s.q
+            scores.iter().any(|s| s.score > model.manifest().threshold),
+            "{}: the test input holds anomalous windows",
+            dir.display()
         );
-        worst = worst.max((s.t2 - t2).abs() / t2.abs().max(1.0));
+        println!("{}: worst relative difference {worst:e}", dir.display());
     }
-    assert_eq!(scores.len(), n);
-    assert!(
-        scores.iter().any(|s| s.score > model.manifest().threshold),
-        "the test input holds anomalous windows"
-    );
-    assert!(worst <= TOL, "worst relative difference {worst}");
 }
 
 #[test]
 fn tract_contributions_equal_onnxruntime() {
-    let model = Model::load(&shipped_model()).unwrap();
-    let (w, f) = (model.window_steps(), model.features());
-    let rows = synthetic_rows(100, 2);
-    let windows = windows_of(&rows, w);
-    let n = windows.len() / (w * f);
-    let ort = onnxruntime(&shipped_model().join("model.onnx"), &windows, n, w, f);
-    let scores = model.score(&windows).unwrap();
-    for (i, s) in scores.iter().enumerate() {
-        let (t2, q) = (f64::from(ort[0].1[i]), f64::from(ort[1].1[i]));
-        // Shares of the statistic that sets the score, from onnxruntime's raw contributions.
-        let (total, parts) = if t2 / model.manifest().t2_ref >= q / model.manifest().q_ref {
-            (t2, &ort[2].1)
-        } else {
-            (q, &ort[3].1)
-        };
-        for (j, c) in s.contributions.iter().enumerate() {
-            let want = f64::from(parts[i * f + j]) / total;
+    for dir in shipped_models() {
+        let model = Model::load(&dir).unwrap();
+        let (w, f) = (model.window_steps(), model.features());
+        let windows = windows_of(&synthetic_rows(100, 2), w);
+        let n = windows.len() / (w * f);
+        let ort = onnxruntime(&dir.join("model.onnx"), &windows, n, w, f);
+        let scores = model.score(&windows).unwrap();
+        let per = ort[0].1.len() / n;
+        for (i, s) in scores.iter().enumerate() {
+            // Shares of the statistic that sets the score, from onnxruntime's raw output.
+            let want =
+                WindowScore::from_output(&ort[0].1[i * per..(i + 1) * per], model.manifest());
             assert!(
-                (c - want).abs() <= 1e-4,
-                "window {i} feature {j}: {c} vs {want}"
+                close(s.score, want.score, 1e-4),
+                "window {i}: {} vs {}",
+                s.score,
+                want.score
             );
+            for (j, (c, o)) in s.contributions.iter().zip(&want.contributions).enumerate() {
+                assert!(
+                    (c - o).abs() <= 1e-4,
+                    "{}: window {i} feature {j}: {c} vs {o}",
+                    dir.display()
+                );
+            }
+            assert!((s.contributions.iter().sum::<f64>() - 1.0).abs() < 1e-6);
         }
     }
 }

@@ -72,7 +72,29 @@ fn the_detector_finds_its_model_through_the_dependency_artifacts_path() {
             "{com.smartfactory.model.PcaT2q:artifacts:path}"
         );
     }
-    let model = recipe("com.smartfactory.model.PcaT2q");
+    let dependency =
+        r["ComponentDependencies"]["com.smartfactory.model.PcaT2q"]["VersionRequirement"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    let shipped = model_component("com.smartfactory.model.PcaT2q", "pca-t2q");
+    let major = shipped.split('.').next().unwrap().parse::<u32>().unwrap();
+    assert_eq!(
+        dependency,
+        format!(">={major}.0.0 <{}.0.0", major + 1),
+        "the detector depends on the shipped model's major version (its output layout)"
+    );
+}
+
+#[test]
+fn every_model_component_ships_its_model_files_at_the_manifest_version() {
+    model_component("com.smartfactory.model.ConvAe", "conv-ae");
+}
+
+/// Checks the model component's artifacts and version against `models/<folder>/model.json`;
+/// returns the version.
+fn model_component(component: &str, folder: &str) -> String {
+    let model = recipe(component);
     let uris: Vec<&str> = model["Manifests"][0]["Artifacts"]
         .as_array()
         .unwrap()
@@ -80,8 +102,8 @@ fn the_detector_finds_its_model_through_the_dependency_artifacts_path() {
         .map(|a| a["URI"].as_str().unwrap().rsplit('/').next().unwrap())
         .collect();
     assert_eq!(uris, ["model.onnx", "model.json"]);
-    let manifest: Json =
-        serde_json::from_slice(&std::fs::read(repo().join("models/pca-t2q/model.json")).unwrap())
-            .unwrap();
+    let path = repo().join("models").join(folder).join("model.json");
+    let manifest: Json = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
     assert_eq!(model["ComponentVersion"], manifest["version"]);
+    manifest["version"].as_str().unwrap().to_owned()
 }

@@ -7,9 +7,17 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// The shipped model folder.
+/// The shipped model folder the detector's recipe depends on.
 pub fn shipped_model() -> PathBuf {
     repo().join("models/pca-t2q")
+}
+
+/// Every shipped model folder.
+pub fn shipped_models() -> Vec<PathBuf> {
+    ["pca-t2q", "conv-ae"]
+        .iter()
+        .map(|m| repo().join("models").join(m))
+        .collect()
 }
 
 /// Python with numpy, onnx and onnxruntime: `$PEERS_PYTHON`, else the repository's `.peers`.
