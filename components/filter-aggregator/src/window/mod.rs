@@ -7,6 +7,7 @@
 //! is reported only if it holds at least one reading.
 
 mod acc;
+#[cfg(test)]
 mod panes;
 mod points;
 mod ring;
@@ -28,8 +29,8 @@ use store::PaneStore;
 #[derive(Debug, Clone)]
 struct Pane<A> {
     start: i64,
-    /// Readings admitted, numbers or not (never zero: the niche keeps `Panes` one pane long;
-    /// saturates, at over 4 billion readings of one point in one hop).
+    /// Readings admitted, numbers or not (never zero; saturates, at over 4 billion readings
+    /// of one point in one hop).
     readings: NonZeroU32,
     /// How many of them were numbers.
     numbers: u32,

@@ -1,5 +1,5 @@
-//! The panes of one window state, in start order. Most points hold one pane at a time, so one
-//! pane is kept inline and only two or more take a heap vector.
+//! Panes in start order in a vector (one inline): the plain store the pane ring is tested
+//! against.
 
 /// Panes in start order: none, one inline, or several on the heap.
 #[derive(Debug, Clone)]

@@ -1,4 +1,4 @@
-//! The panes of one point under a sliding window spec, in a ring of fixed slots that the spec
+//! The panes of one point under a window spec, in a ring of fixed slots that the spec
 //! keeps for all its points in one arena: no heap block per point, nothing that grows or
 //! shrinks at window boundaries. Pane number `q` (its start over the hop) sits in slot
 //! `q mod slots`; the ring covers the pane numbers `[base, base + slots)`. A pane outside
@@ -13,11 +13,17 @@ pub(super) const MAX_SLOTS: usize = 64;
 
 /// The slots a point needs for `spec` when its readings arrive in order (windows are closed
 /// right after each reading): the panes of every window not yet ended by the grace, and one
-/// more for the reading that ends the oldest.
+/// more for the reading that ends the oldest. A tumbling window with a grace goes without
+/// that one: it serves only a reading a whole window after the previous one, which spills.
 pub(super) fn slots_for(length_ms: i64, hop_ms: i64, grace_ms: i64) -> usize {
     let hop = hop_ms.max(1);
     let span = length_ms.saturating_add(grace_ms.max(0));
-    let panes = (span.saturating_add(hop - 1) / hop).saturating_add(1);
+    let covering = span.saturating_add(hop - 1) / hop;
+    let panes = if hop < length_ms || grace_ms <= 0 {
+        covering.saturating_add(1)
+    } else {
+        covering
+    };
     usize::try_from(panes)
         .unwrap_or(MAX_SLOTS)
         .clamp(1, MAX_SLOTS)
@@ -288,11 +294,15 @@ mod tests {
     }
 
     #[test]
-    fn a_sliding_window_with_grace_gets_a_slot_for_each_pane_it_can_hold() {
+    fn a_window_gets_a_slot_for_each_pane_it_holds_with_in_order_readings() {
         // 1 min / 10 s with 2 s grace: six panes per window, one more for the grace, one for
         // the reading that ends the oldest window.
         assert_eq!(slots_for(60_000, 10_000, 2_000), 8);
         assert_eq!(slots_for(60_000, 10_000, 0), 7);
+        // Tumbling: the open window and the next; with a grace, a reading a whole window
+        // after the last one spills.
+        assert_eq!(slots_for(60_000, 60_000, 0), 2);
+        assert_eq!(slots_for(60_000, 60_000, 5_000), 2);
         assert_eq!(slots_for(i64::MAX, 1, 0), MAX_SLOTS);
     }
 }

@@ -1,6 +1,5 @@
-//! Where the panes of one window state live: inline with the state (tumbling windows, which
-//! hold one pane most of the time) or in a ring of fixed slots in the spec's arena (sliding
-//! windows, which hold several all the time).
+//! Where the panes of one window state live: a ring of fixed slots in the spec's arena
+//! (`ring`), or a sorted vector (`panes`, the reference the ring is tested against).
 
 use super::{Accumulate, Pane};
 
@@ -63,7 +62,8 @@ impl<A: Accumulate> Pane<A> {
     }
 }
 
-/// Panes in a sorted vector (or one inline), for `Panes`.
+/// Panes in a sorted vector (or one inline).
+#[cfg(test)]
 impl<A: Accumulate> PaneStore<A> for super::panes::Panes<Pane<A>> {
     fn first_start(&self) -> Option<i64> {
         self.as_slice().first().map(|p| p.start)
