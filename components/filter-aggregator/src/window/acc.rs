@@ -1,6 +1,7 @@
-//! Running statistics of the numbers in one pane, mergeable into a window's statistics. Three
+//! Running statistics of the numbers in one pane, mergeable into a window's statistics. Four
 //! sizes, so that a point carries only what its window spec reports: nothing (count and state
-//! durations only), the spread (min, max, mean), or everything (also stddev, first, last).
+//! durations only), one bound and the mean, the spread (min, max, mean), or everything (also
+//! stddev, first, last).
 //! The count of numbers is kept by the pane, and passed in.
 
 use crate::rule::StatSet;
@@ -45,6 +46,69 @@ impl Accumulate for NoNumbers {
 
     fn covers(wanted: StatSet) -> bool {
         !wanted.intersects(Spread::STATS.with(Full::STATS))
+    }
+}
+
+/// The mean and one bound: the largest value (`HIGH`) or the smallest, for windows that
+/// report only one of them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bound<const HIGH: bool> {
+    bound: f64,
+    mean: f64,
+}
+
+impl<const HIGH: bool> Bound<HIGH> {
+    /// The bound it keeps, and the one it does not.
+    const KEPT: StatSet = if HIGH { StatSet::MAX } else { StatSet::MIN };
+    const NOT_KEPT: StatSet = if HIGH { StatSet::MIN } else { StatSet::MAX };
+}
+
+impl<const HIGH: bool> Accumulate for Bound<HIGH> {
+    fn empty() -> Self {
+        Self {
+            bound: if HIGH {
+                f64::NEG_INFINITY
+            } else {
+                f64::INFINITY
+            },
+            mean: 0.0,
+        }
+    }
+
+    fn push(&mut self, n: u64, _: i64, x: f64) {
+        self.bound = if HIGH {
+            self.bound.max(x)
+        } else {
+            self.bound.min(x)
+        };
+        self.mean += (x - self.mean) / n as f64;
+    }
+
+    fn merge(&mut self, mine: u64, other: &Self, theirs: u64) {
+        if theirs == 0 {
+            return;
+        }
+        let n = (mine + theirs) as f64;
+        self.mean += (other.mean - self.mean) * theirs as f64 / n;
+        self.bound = if HIGH {
+            self.bound.max(other.bound)
+        } else {
+            self.bound.min(other.bound)
+        };
+    }
+
+    fn report(&self, _: u64, wanted: StatSet, stats: &mut Stats) {
+        let bound = wanted.contains(Self::KEPT).then_some(self.bound);
+        if HIGH {
+            stats.max = bound;
+        } else {
+            stats.min = bound;
+        }
+        stats.mean = wanted.contains(StatSet::MEAN).then_some(self.mean);
+    }
+
+    fn covers(wanted: StatSet) -> bool {
+        !wanted.intersects(Full::STATS.with(Self::NOT_KEPT))
     }
 }
 
@@ -233,7 +297,30 @@ mod tests {
     }
 
     #[test]
+    fn one_bound_agrees_with_the_spread_on_it_and_the_mean() {
+        let xs = [(5, 1.0), (1, 4.0), (3, -2.0), (9, 8.5), (2, 0.5)];
+        let (mut spread, _) = pushed::<Spread>(&xs[..2]);
+        let (mut high, _) = pushed::<Bound<true>>(&xs[..2]);
+        let (mut low, _) = pushed::<Bound<false>>(&xs[..2]);
+        spread.merge(2, &pushed::<Spread>(&xs[2..]).0, 3);
+        high.merge(2, &pushed::<Bound<true>>(&xs[2..]).0, 3);
+        low.merge(2, &pushed::<Bound<false>>(&xs[2..]).0, 3);
+        let (mut a, mut h, mut l) = (Stats::default(), Stats::default(), Stats::default());
+        spread.report(5, all(), &mut a);
+        high.report(5, all(), &mut h);
+        low.report(5, all(), &mut l);
+        assert_eq!((h.max, h.mean, h.min), (a.max, a.mean, None));
+        assert_eq!((l.min, l.mean, l.max), (a.min, a.mean, None));
+        assert!(size_of::<Bound<true>>() < size_of::<Spread>());
+    }
+
+    #[test]
     fn each_accumulator_covers_only_what_it_keeps() {
+        assert!(Bound::<true>::covers(StatSet::MAX.with(StatSet::MEAN)));
+        assert!(!Bound::<true>::covers(StatSet::MIN));
+        assert!(Bound::<false>::covers(StatSet::MIN));
+        assert!(!Bound::<false>::covers(StatSet::MAX.with(StatSet::MIN)));
+        assert!(!Bound::<false>::covers(StatSet::STDDEV));
         assert!(NoNumbers::covers(StatSet::STATES));
         assert!(!NoNumbers::covers(StatSet::MAX));
         assert!(Spread::covers(StatSet::MAX.with(StatSet::MEAN)));

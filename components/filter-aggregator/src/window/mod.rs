@@ -15,7 +15,7 @@ mod spec_states;
 mod states;
 mod store;
 
-pub use acc::{Accumulate, Full, NoNumbers, Spread, percentile_of_sorted};
+pub use acc::{Accumulate, Bound, Full, NoNumbers, Spread, percentile_of_sorted};
 pub use spec_states::SpecStates;
 
 use crate::rule::{StatSet, WindowSpec};

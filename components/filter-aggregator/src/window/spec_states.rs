@@ -2,7 +2,7 @@
 //! ordinal in the rule, each with the smallest accumulator that gives the spec's statistics.
 
 use super::points::Points;
-use super::{Accumulate, Admit, Full, NoNumbers, Spread};
+use super::{Accumulate, Admit, Bound, Full, NoNumbers, Spread};
 use crate::rule::WindowSpec;
 use edge_model::{Stats, TimeWindow};
 use std::sync::Arc;
@@ -12,6 +12,10 @@ use std::sync::Arc;
 pub enum SpecStates {
     /// Count and state durations only.
     NoNumbers(Points<NoNumbers>),
+    /// Also the largest value and the mean.
+    Max(Points<Bound<true>>),
+    /// Also the smallest value and the mean.
+    Min(Points<Bound<false>>),
     /// Also min, max, mean.
     Spread(Points<Spread>),
     /// Also stddev, first, last.
@@ -23,6 +27,8 @@ macro_rules! each {
     ($self:expr, $states:ident => $body:expr) => {
         match $self {
             SpecStates::NoNumbers($states) => $body,
+            SpecStates::Max($states) => $body,
+            SpecStates::Min($states) => $body,
             SpecStates::Spread($states) => $body,
             SpecStates::Full($states) => $body,
         }
@@ -34,6 +40,10 @@ impl SpecStates {
     pub fn for_spec(spec: &WindowSpec) -> Self {
         if NoNumbers::covers(spec.stats) {
             Self::NoNumbers(Points::for_spec(spec))
+        } else if Bound::<true>::covers(spec.stats) {
+            Self::Max(Points::for_spec(spec))
+        } else if Bound::<false>::covers(spec.stats) {
+            Self::Min(Points::for_spec(spec))
         } else if Spread::covers(spec.stats) {
             Self::Spread(Points::for_spec(spec))
         } else {
@@ -99,18 +109,24 @@ mod tests {
     fn a_spec_gets_the_smallest_accumulator_that_reports_its_statistics() {
         let kind = |stats| match SpecStates::for_spec(&spec(stats)) {
             SpecStates::NoNumbers(_) => "none",
+            SpecStates::Max(_) => "max",
+            SpecStates::Min(_) => "min",
             SpecStates::Spread(_) => "spread",
             SpecStates::Full(_) => "full",
         };
         assert_eq!(kind(StatSet::default()), "none");
         assert_eq!(kind(StatSet::STATES), "none");
-        assert_eq!(kind(StatSet::MAX.with(StatSet::MEAN)), "spread");
+        assert_eq!(kind(StatSet::MAX.with(StatSet::MEAN)), "max");
+        assert_eq!(kind(StatSet::MIN), "min");
+        assert_eq!(kind(StatSet::MEAN), "max");
+        assert_eq!(kind(StatSet::MAX.with(StatSet::MIN)), "spread");
         assert_eq!(kind(StatSet::MIN.with(StatSet::STDDEV)), "full");
         assert_eq!(kind(StatSet::FIRST), "full");
         // Per point and window (with the slots of the pane ring): these sizes are what the
         // memory benchmark's budget rests on.
         assert_eq!(size_of::<(WindowState, RingHead<Full>)>(), 40);
         assert_eq!(size_of::<Slot<NoNumbers>>(), 8);
+        assert_eq!(size_of::<Slot<Bound<true>>>(), 24);
         assert_eq!(size_of::<Slot<Spread>>(), 32);
         assert_eq!(size_of::<Slot<Full>>(), 72);
     }

@@ -207,7 +207,7 @@ proptest! {
         (length, hop) in prop::sample::select(vec![(6_000_i64, 2_000_i64), (5_000, 5_000)]),
     ) {
         // Each choice keeps the smallest accumulator that has its statistics (none, the
-        // spread, or everything); all must agree with the reference.
+        // mean with one bound, the spread, or everything); all must agree with the reference.
         let rule = window_rule_with("sliding", length, hop, 2_000, &asked, percentiles);
         let (got, late) = aggregates(rule, &input);
         prop_assert_eq!(late, 0);
