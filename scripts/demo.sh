@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The first README command: a small factory on this machine, no AWS account, no hardware.
-# Builds (release), starts the pump-line simulator (Modbus TCP; MQTT sensors when a broker runs),
+# Builds (release), starts the pump-line simulator (Modbus TCP and OPC UA; MQTT sensors when a
+# broker runs),
 # the local Greengrass runtime gg-local with the demo deployment (every pipeline component that
 # has a recipe in recipes/ and builds), a local stand-in for Kinesis and S3 that writes what the
 # uploader sends under <run-dir>/cloud/, then the live view: a terminal dashboard and a web page.
@@ -9,14 +10,16 @@
 #   target/release/factory-sim ctl clear all                  cavitation drift offline)
 #
 # usage: scripts/demo.sh [--seconds N] [--headless] [--fault KIND@START+DURATION]... [--no-fault]
-#                        [--web-port P] [--modbus-port P] [--control-port P] [--cloud-port P]
+#                        [--web-port P] [--modbus-port P] [--opcua-port P] [--control-port P]
+#                        [--cloud-port P]
 #                        [--seed N]
 #                        [--summary-json FILE] [--run-dir DIR] [--bin-dir DIR (skip the build)]
 #   --seconds N   stop by itself after N seconds (CI); default: run until Ctrl-C
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-seconds=0 headless="" web_port=8088 modbus_port=5020 control_port=5021 cloud_port=4566 seed=1
+seconds=0 headless="" web_port=8088 modbus_port=5020 opcua_port=4840 control_port=5021 cloud_port=4566
+seed=1
 summary_json="" run_dir=run/demo bin_dir="" no_fault="" faults=()
 die() { printf 'demo: %s\n' "$*" >&2; exit 1; }
 need() { [ $# -ge 2 ] && [ -n "$2" ] || die "$1 needs a value (see the usage at the top of $0)"; }
@@ -28,17 +31,18 @@ while [ $# -gt 0 ]; do
     --no-fault) no_fault=1; shift ;;
     --web-port) need "$@"; web_port=$2; shift 2 ;;
     --modbus-port) need "$@"; modbus_port=$2; shift 2 ;;
+    --opcua-port) need "$@"; opcua_port=$2; shift 2 ;;
     --control-port) need "$@"; control_port=$2; shift 2 ;;
     --cloud-port) need "$@"; cloud_port=$2; shift 2 ;;
     --seed) need "$@"; seed=$2; shift 2 ;;
     --summary-json) need "$@"; summary_json=$2; shift 2 ;;
     --run-dir) need "$@"; run_dir=$2; shift 2 ;;
     --bin-dir) need "$@"; bin_dir=$2; shift 2 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) die "unknown option '$1' (see the usage at the top of $0)" ;;
   esac
 done
-for n in "$seconds" "$web_port" "$modbus_port" "$control_port" "$cloud_port" "$seed"; do
+for n in "$seconds" "$web_port" "$modbus_port" "$opcua_port" "$control_port" "$cloud_port" "$seed"; do
   [[ "$n" =~ ^[0-9]+$ ]] || die "'$n' is not a number"
 done
 if [ ${#faults[@]} -eq 0 ] && [ -z "$no_fault" ]; then faults=(--fault cavitation@60s+40s); fi
@@ -46,8 +50,8 @@ say() { printf '\n==> %s\n' "$*"; }
 
 # Ports first, before anything starts: a clear message instead of a half-started demo.
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for p in "modbus:$modbus_port:--modbus-port" "simulator control:$control_port:--control-port" \
-         "web view:$web_port:--web-port" "local cloud:$cloud_port:--cloud-port"; do
+for p in "modbus:$modbus_port:--modbus-port" "OPC UA:$opcua_port:--opcua-port" \
+         "simulator control:$control_port:--control-port" "web view:$web_port:--web-port" "local cloud:$cloud_port:--cloud-port"; do
   IFS=: read -r what port flag <<<"$p"
   if [ "$port" != 0 ] && port_in_use "$port"; then
     die "port $port ($what) is already in use on 127.0.0.1; stop whatever listens there (ss -ltnp) or pick another with $flag"
@@ -77,7 +81,7 @@ rm -rf "$root" "$run_dir/artifacts" "$cloud_dir"
 
 say "Planning the deployment (components with a recipe and a built binary)"
 "$bin_dir/factory-demo" plan --bin-dir "$bin_dir" --artifacts "$run_dir/artifacts" \
-  --out "$run_dir/deployment.json" --modbus-port "$modbus_port" \
+  --out "$run_dir/deployment.json" --modbus-port "$modbus_port" --opcua-port "$opcua_port" \
   --cloud-url "http://127.0.0.1:$cloud_port" --runtime-out "$run_dir/runtime.json"
 
 sim_pid="" gg_pid="" view_pid="" cloud_pid=""
@@ -122,9 +126,9 @@ wait_ready() { # pid logfile pattern name
   cat "$2" >&2; die "$4 was not ready within 30 s"
 }
 
-say "Starting the factory simulator (pump line on Modbus TCP 127.0.0.1:$modbus_port)"
-setsid "$bin_dir/factory-sim" --modbus-port "$modbus_port" --control-port "$control_port" \
-  --seed "$seed" "${faults[@]}" >"$run_dir/factory-sim.out" 2>&1 &
+say "Starting the factory simulator (pump line on Modbus TCP 127.0.0.1:$modbus_port, OPC UA 127.0.0.1:$opcua_port)"
+setsid "$bin_dir/factory-sim" --modbus-port "$modbus_port" --opcua-port "$opcua_port" \
+  --control-port "$control_port" --seed "$seed" "${faults[@]}" >"$run_dir/factory-sim.out" 2>&1 &
 sim_pid=$!
 wait_ready "$sim_pid" "$run_dir/factory-sim.out" "factory-sim ready" "factory-sim"
 cat "$run_dir/factory-sim.out"

@@ -61,6 +61,9 @@ pub struct PlanArgs {
     /// Point the ModbusAdapter's devices at this port (the simulator's `--modbus-port`).
     #[arg(long)]
     pub modbus_port: Option<u16>,
+    /// Point the OpcUaAdapter's servers at the simulator on this port (its `--opcua-port`).
+    #[arg(long)]
+    pub opcua_port: Option<u16>,
     /// Folder of artifact-only components (models) that components depend on.
     #[arg(long, default_value = "models")]
     pub models: PathBuf,

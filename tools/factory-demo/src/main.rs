@@ -27,6 +27,7 @@ fn run_plan(p: &factory_demo::cli::PlanArgs) -> anyhow::Result<()> {
         artifacts: p.artifacts.clone(),
         out: p.out.clone(),
         modbus_port: p.modbus_port,
+        opcua_port: p.opcua_port,
         models: p.models.clone(),
         cloud_url: p.cloud_url.clone(),
     })?;

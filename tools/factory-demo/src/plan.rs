@@ -43,6 +43,8 @@ pub struct Paths {
     pub out: PathBuf,
     /// When set, the ModbusAdapter's devices are pointed at this port on their host.
     pub modbus_port: Option<u16>,
+    /// When set, the OpcUaAdapter's servers are pointed at the simulator on this loopback port.
+    pub opcua_port: Option<u16>,
     /// Folder of artifact-only components (models), each with its `gdk-config.json`.
     pub models: PathBuf,
     /// When set, the StreamUploader's Kinesis and S3 exports are pointed at this endpoint.
@@ -96,6 +98,9 @@ pub fn plan(p: &Paths) -> anyhow::Result<Plan> {
     if let Some(port) = p.modbus_port {
         set_modbus_port(&mut doc, port);
     }
+    if let Some(port) = p.opcua_port {
+        set_opcua_port(&mut doc, port);
+    }
     if let Some(url) = &p.cloud_url {
         set_cloud_url(&mut doc, url);
     }
@@ -114,6 +119,18 @@ fn set_modbus_port(doc: &mut Value, port: u16) {
     if let Some(devices) = devices.as_object_mut() {
         for d in devices.values_mut() {
             d["transport"]["port"] = Value::String(port.to_string());
+        }
+    }
+}
+
+/// Points every server of the OpcUaAdapter's merged configuration at the simulator's OPC UA
+/// endpoint on `port` (security None, anonymous, endpoint path `/`).
+fn set_opcua_port(doc: &mut Value, port: u16) {
+    let servers = &mut doc["components"]["com.smartfactory.OpcUaAdapter"]["configurationUpdate"]["merge"]
+        ["servers"];
+    if let Some(servers) = servers.as_object_mut() {
+        for s in servers.values_mut() {
+            s["endpointUrl"] = Value::String(format!("opc.tcp://127.0.0.1:{port}/"));
         }
     }
 }
@@ -269,6 +286,7 @@ mod tests {
             artifacts: d.join("art"),
             out: d.join("out/plan.json"),
             modbus_port: None,
+            opcua_port: None,
             models: d.join("models"),
             cloud_url: None,
         };

@@ -7,14 +7,14 @@ use clap::{Parser, Subcommand};
 
 use crate::fault::FaultSpec;
 
-/// A simulated pump line: Modbus TCP PLC, optional MQTT sensors, injectable faults.
+/// A simulated pump line: Modbus TCP and OPC UA PLC, optional MQTT sensors, injectable faults.
 #[derive(Debug, Parser)]
 #[command(name = "factory-sim", version)]
 pub struct Args {
     /// What to do; without a subcommand, run the simulator.
     #[command(subcommand)]
     pub command: Option<Cmd>,
-    /// Address the Modbus server and the control port listen on.
+    /// Address the Modbus and OPC UA servers and the control port listen on.
     #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST), global = true)]
     pub host: IpAddr,
     /// Modbus TCP port (0 picks a free one).
@@ -23,6 +23,9 @@ pub struct Args {
     /// Modbus unit id the PLC answers to (0 and 255 are answered too).
     #[arg(long, default_value_t = 1)]
     pub unit_id: u8,
+    /// OPC UA port (security None, anonymous; 0 disables the OPC UA server).
+    #[arg(long, default_value_t = 4840)]
+    pub opcua_port: u16,
     /// Control port for `factory-sim ctl` (0 picks a free one).
     #[arg(long, default_value_t = 5021, global = true)]
     pub control_port: u16,

@@ -1,4 +1,5 @@
-//! `factory-sim`: wires the pump-line model to its Modbus server, control port and MQTT sensors.
+//! `factory-sim`: wires the pump-line model to its Modbus and OPC UA servers, control port and MQTT
+//! sensors.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -8,7 +9,7 @@ use clap::Parser;
 use factory_sim::cli::{Args, Cmd};
 use factory_sim::model::PumpLine;
 use factory_sim::plant::SharedPlant;
-use factory_sim::{control, listen, modbus, mqtt, registers};
+use factory_sim::{control, listen, modbus, mqtt, opcua, registers};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -48,6 +49,14 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let plant = SharedPlant::new(line, dt);
     let modbus_listener = modbus::bind(SocketAddr::new(args.host, args.modbus_port)).await?;
     let control_listener = control::bind(SocketAddr::new(args.host, args.control_port)).await?;
+    let opcua_listener = match args.opcua_port {
+        0 => None,
+        port => Some(opcua::bind(SocketAddr::new(args.host, port)).await?),
+    };
+    let opcua_addr = opcua_listener
+        .as_ref()
+        .map(tokio::net::TcpListener::local_addr)
+        .transpose()?;
     let modbus_addr = modbus_listener.local_addr()?;
     let control_addr = control_listener.local_addr()?;
 
@@ -67,6 +76,15 @@ async fn run(args: Args) -> anyhow::Result<()> {
             }
         }
     });
+    if let Some(listener) = opcua_listener {
+        let (plant, cancel) = (plant.clone(), cancel.clone());
+        tasks.spawn(async move {
+            if let Err(e) = opcua::serve(listener, plant, cancel.clone()).await {
+                eprintln!("factory-sim: OPC UA server stopped: {e:#}");
+                cancel.cancel();
+            }
+        });
+    }
     tasks.spawn(control::serve(
         control_listener,
         plant.clone(),
@@ -93,7 +111,11 @@ async fn run(args: Args) -> anyhow::Result<()> {
     };
 
     if let Some(path) = &args.ready_file {
-        let ready = serde_json::json!({"modbusPort": modbus_addr.port(), "controlPort": control_addr.port()});
+        let ready = serde_json::json!({
+            "modbusPort": modbus_addr.port(),
+            "controlPort": control_addr.port(),
+            "opcuaPort": opcua_addr.map(|a| a.port()),
+        });
         std::fs::write(path, ready.to_string())
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
@@ -117,9 +139,17 @@ async fn run(args: Args) -> anyhow::Result<()> {
             schedule.join(", ")
         }
     );
+    match opcua_addr {
+        Some(a) => println!(
+            "factory-sim: OPC UA opc.tcp://{a}/ (security None, anonymous), nodes nsu={};s={}.*",
+            opcua::NAMESPACE_URI,
+            opcua::MACHINE_PATH.join(".")
+        ),
+        None => println!("factory-sim: OPC UA off (--opcua-port 0)"),
+    }
     println!("factory-sim: {mqtt_note}");
 
-    // An internal failure (the Modbus server stopping) cancels too.
+    // An internal failure (the Modbus or OPC UA server stopping) cancels too.
     tokio::select! {
         () = listen::stop_requested(args.seconds) => {}
         () = cancel.cancelled() => {}

@@ -1,9 +1,10 @@
 //! The running simulation: the pump line, its latest snapshot and register image, shared by the
-//! clock, the Modbus server, the MQTT sensors and the control port.
+//! clock, the Modbus and OPC UA servers, the MQTT sensors and the control port.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use crate::fault::{FaultKind, FaultSpec};
@@ -87,18 +88,32 @@ impl Plant {
 
 /// A handle on the shared plant.
 #[derive(Debug, Clone)]
-pub struct SharedPlant(Arc<Mutex<Plant>>);
+pub struct SharedPlant {
+    plant: Arc<Mutex<Plant>>,
+    /// The simulation time after each step, for servers that push every tick (OPC UA).
+    ticks: Arc<watch::Sender<u64>>,
+}
 
 impl SharedPlant {
     /// Wraps `line`, stepped once by `dt`.
     pub fn new(line: PumpLine, dt: Duration) -> Self {
-        Self(Arc::new(Mutex::new(Plant::new(line, dt))))
+        let plant = Plant::new(line, dt);
+        let (ticks, _) = watch::channel(plant.snapshot.time_ms);
+        Self {
+            plant: Arc::new(Mutex::new(plant)),
+            ticks: Arc::new(ticks),
+        }
+    }
+
+    /// Wakes after every step of the clock.
+    pub fn subscribe_ticks(&self) -> watch::Receiver<u64> {
+        self.ticks.subscribe()
     }
 
     /// Locks the plant. A panic while holding the lock cannot leave the model half-updated in a
     /// way that matters to a simulator, so a poisoned lock is used as is.
     pub fn lock(&self) -> MutexGuard<'_, Plant> {
-        self.0
+        self.plant
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
@@ -117,7 +132,14 @@ impl SharedPlant {
         loop {
             tokio::select! {
                 () = cancel.cancelled() => return,
-                _ = tick.tick() => self.lock().step(dt),
+                _ = tick.tick() => {
+                    let time_ms = {
+                        let mut plant = self.lock();
+                        plant.step(dt);
+                        plant.snapshot.time_ms
+                    };
+                    self.ticks.send_replace(time_ms);
+                }
             }
         }
     }

@@ -340,6 +340,18 @@ impl ViewState {
         rates
     }
 
+    /// Readings received per adapter (devices whose adapter is not known yet count as `?`).
+    pub fn adapter_readings(&self) -> BTreeMap<String, u64> {
+        let mut readings = BTreeMap::new();
+        for d in self.devices.values() {
+            let name = d.adapter.as_deref().unwrap_or("?");
+            *readings
+                .entry(name.trim_start_matches("com.smartfactory.").to_owned())
+                .or_insert(0) += d.readings;
+        }
+        readings
+    }
+
     /// Lifecycle state of `component`, or `not deployed`.
     pub fn component_state(&self, component: &str) -> &str {
         self.components

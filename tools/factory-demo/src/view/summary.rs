@@ -13,6 +13,7 @@ pub fn summary_json(v: &ViewState, seconds: f64) -> Value {
         "seconds": seconds,
         "components": PIPELINE.iter().map(|c| (c.to_string(), json!(v.component_state(c)))).collect::<serde_json::Map<_, _>>(),
         "rawReadings": v.raw_readings,
+        "readingsByAdapter": v.adapter_readings(),
         "filteredReadings": v.filtered_readings,
         "filteredAway": deployed(filter).then(|| v.raw_readings.saturating_sub(v.filtered_readings)),
         "aggregateMessages": v.aggregate_messages,

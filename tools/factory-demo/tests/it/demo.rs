@@ -43,6 +43,7 @@ pub fn free_port() -> u16 {
 pub struct Ports {
     pub web: u16,
     pub modbus: u16,
+    pub opcua: u16,
     pub control: u16,
     pub cloud: u16,
 }
@@ -52,6 +53,7 @@ impl Ports {
         Self {
             web: free_port(),
             modbus: free_port(),
+            opcua: free_port(),
             control: free_port(),
             cloud: free_port(),
         }
@@ -69,6 +71,7 @@ pub fn start(run_dir: &Path, ports: Ports, seconds: u64, extra: &[&str]) -> Chil
         .args(["--seconds", &seconds.to_string(), "--headless"])
         .args(["--web-port", &ports.web.to_string()])
         .args(["--modbus-port", &ports.modbus.to_string()])
+        .args(["--opcua-port", &ports.opcua.to_string()])
         .args(["--control-port", &ports.control.to_string()])
         .args(["--cloud-port", &ports.cloud.to_string()])
         .args(extra)

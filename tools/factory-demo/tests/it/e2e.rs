@@ -69,6 +69,18 @@ fn data_reaches_every_deployed_stage_and_the_fault_raises_an_alarm() {
     assert!(sim["modbusRequests"].as_u64().unwrap() > 50, "{s:#}");
 
     let mut unchecked = Vec::new();
+    if deployed("OpcUaAdapter") {
+        // Six nodes subscribed at 500 ms sampling from the simulator's OPC UA server; the
+        // vibration and flow change on every sample.
+        assert_eq!(state("OpcUaAdapter"), "RUNNING", "{s:#}");
+        let opcua = s["readingsByAdapter"]["OpcUaAdapter"].as_u64().unwrap_or(0);
+        assert!(
+            opcua as f64 >= 2.0 * (RUN_S as f64 - 40.0),
+            "OPC UA readings from the simulator: {s:#}"
+        );
+    } else {
+        unchecked.push("OpcUaAdapter");
+    }
     if deployed("FilterAggregator") {
         assert!(n("filteredReadings") > 0.0, "filter stage: {s:#}");
         assert!(n("aggregateMessages") > 0.0, "aggregate stage: {s:#}");

@@ -44,6 +44,28 @@ fn a_taken_control_port_is_named() {
 }
 
 #[test]
+fn a_taken_opcua_port_is_named() {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let (ok, err) = stderr_of(&[
+        "--no-mqtt",
+        "--modbus-port",
+        "0",
+        "--control-port",
+        "0",
+        "--opcua-port",
+        &port,
+    ]);
+    assert!(!ok);
+    assert!(
+        err.contains(&format!(
+            "OPC UA port 127.0.0.1:{port} is already in use; stop whatever listens there or pick another with --opcua-port"
+        )),
+        "{err}"
+    );
+}
+
+#[test]
 fn a_bad_fault_schedule_is_refused_before_anything_starts() {
     let (ok, err) = stderr_of(&["--fault", "cavitation@soon"]);
     assert!(!ok);
@@ -60,6 +82,8 @@ fn a_missing_broker_is_reported_and_the_simulator_runs_on() {
             "--modbus-port",
             "0",
             "--control-port",
+            "0",
+            "--opcua-port",
             "0",
             "--seconds",
             "1",

@@ -1,4 +1,4 @@
-//! Starts `factory-sim` on ephemeral loopback ports and stops it with SIGTERM.
+//! Starts `factory-sim` on ephemeral loopback ports (Modbus, control, OPC UA) and stops it with SIGTERM.
 
 use std::net::SocketAddr;
 use std::process::{Child, Command, Output, Stdio};
@@ -9,6 +9,8 @@ pub struct Sim {
     child: Option<Child>,
     pub modbus: SocketAddr,
     pub control: SocketAddr,
+    /// `None` unless started with [`Sim::start_with_opcua`].
+    pub opcua: Option<SocketAddr>,
     _dir: tempfile::TempDir,
 }
 
@@ -17,8 +19,21 @@ pub fn bin() -> Command {
 }
 
 impl Sim {
-    /// Starts the simulator with `extra` arguments and waits (at most 10 s) until it listens.
+    /// Starts the simulator with `extra` arguments, OPC UA off, and waits (at most 10 s) until
+    /// it listens.
     pub fn start(extra: &[&str]) -> Self {
+        Self::launch(0, extra)
+    }
+
+    /// Like [`Sim::start`], with the OPC UA server on a free port (its `0` means off).
+    pub fn start_with_opcua(extra: &[&str]) -> Self {
+        let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = free.local_addr().unwrap().port();
+        drop(free);
+        Self::launch(port, extra)
+    }
+
+    fn launch(opcua_port: u16, extra: &[&str]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let ready = dir.path().join("ready.json");
         let child = bin()
@@ -27,6 +42,8 @@ impl Sim {
                 "0",
                 "--control-port",
                 "0",
+                "--opcua-port",
+                &opcua_port.to_string(),
                 "--no-mqtt",
                 "--ready-file",
             ])
@@ -54,6 +71,9 @@ impl Sim {
             child: Some(child),
             modbus: SocketAddr::from(([127, 0, 0, 1], port("modbusPort"))),
             control: SocketAddr::from(([127, 0, 0, 1], port("controlPort"))),
+            opcua: ports["opcuaPort"]
+                .as_u64()
+                .map(|p| SocketAddr::from(([127, 0, 0, 1], u16::try_from(p).unwrap()))),
             _dir: dir,
         }
     }
