@@ -125,3 +125,14 @@ fn asyncua_browses_reads_every_point_sees_them_change_and_writes_the_setpoint() 
         "{stdout}"
     );
 }
+
+#[test]
+fn while_the_device_is_offline_values_read_bad_no_communication() {
+    let sim = Sim::start_with_opcua(&["--fault", "offline@0s+10m"]);
+    let seen = asyncua_client(&sim, &["--status", "flow"]);
+    assert_eq!(seen["status"], "BadNoCommunication", "{seen}");
+    let sim = Sim::start_with_opcua(&[]);
+    let seen = asyncua_client(&sim, &["--status", "flow"]);
+    assert_eq!(seen["status"], "Good", "{seen}");
+    assert!(seen["value"].as_f64().is_some(), "{seen}");
+}

@@ -1,6 +1,7 @@
 # Reads factory-sim over OPC UA with asyncua (a real client, not ours) and prints one JSON line of
 # what it saw; the Rust test decides what is right. Usage: opcua_client.py URL NAMESPACE_URI [RPM]
-# (RPM: also write the speed setpoint, then read it back).
+# (RPM: also write the speed setpoint, then read it back), or
+# opcua_client.py URL NAMESPACE_URI --status POINT (one read's status and value, bad ones too).
 import asyncio
 import json
 import sys
@@ -53,6 +54,18 @@ async def main(url, ns_uri, rpm):
     print(json.dumps(out))
 
 
+async def status(url, ns_uri, point):
+    async with Client(url, timeout=10) as client:
+        idx = await client.get_namespace_index(ns_uri)
+        node = client.get_node(f"ns={idx};s=Line1.Pump1.{point}")
+        dv = await node.read_data_value(raise_on_bad_status=False)
+        value = dv.Value.Value if dv.Value is not None else None
+        print(json.dumps({"status": dv.StatusCode.name, "value": value}))
+
+
 if __name__ == "__main__":
-    rpm = float(sys.argv[3]) if len(sys.argv) > 3 else None
-    asyncio.run(main(sys.argv[1], sys.argv[2], rpm))
+    if len(sys.argv) > 4 and sys.argv[3] == "--status":
+        asyncio.run(status(sys.argv[1], sys.argv[2], sys.argv[4]))
+    else:
+        rpm = float(sys.argv[3]) if len(sys.argv) > 3 else None
+        asyncio.run(main(sys.argv[1], sys.argv[2], rpm))
