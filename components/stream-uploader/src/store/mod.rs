@@ -5,6 +5,7 @@
 mod policy;
 mod record;
 mod schema;
+mod totals;
 mod worker;
 
 #[cfg(test)]
@@ -13,6 +14,8 @@ mod tests;
 pub use policy::{DrainOrder, FullPolicy, QueuePolicy};
 pub use record::{NewRecord, StoredRecord, checksum, record_size};
 pub use worker::{StoreHandle, spawn};
+
+use totals::{Totals, TotalsDelta};
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::collections::HashMap;
@@ -98,12 +101,6 @@ pub struct OpenReport {
     pub moved_corrupt_file: Option<PathBuf>,
     /// Records found waiting.
     pub backlog_records: u64,
-}
-
-#[derive(Debug, Clone, Copy, Default)]
-struct Totals {
-    records: u64,
-    bytes: u64,
 }
 
 #[derive(Debug)]
@@ -215,7 +212,7 @@ impl Store {
             let (records, bytes): (i64, i64) = self
                 .conn
                 .query_row(
-                    "SELECT records, bytes FROM totals WHERE export = ?1",
+                    "SELECT records, bytes FROM queue_totals WHERE export = ?1",
                     params![id],
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )
@@ -306,6 +303,7 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut report = AppendReport::default();
+        let mut delta = TotalsDelta::default();
         let mut totals: HashMap<String, Totals> = self
             .exports
             .iter()
@@ -346,6 +344,7 @@ impl Store {
                                 delete_oldest(&tx, export.id, need_bytes, need_records)?;
                             t.records = t.records.saturating_sub(n);
                             t.bytes = t.bytes.saturating_sub(bytes);
+                            delta.removed(export.id, n, bytes);
                             *report.overwritten.entry(record.export.clone()).or_default() += n;
                         }
                     }
@@ -361,11 +360,13 @@ impl Store {
                 ])?;
                 t.records += 1;
                 t.bytes += size;
+                delta.added(export.id, 1, size);
                 report
                     .results
                     .push(Appended::Stored(tx.last_insert_rowid()));
             }
         }
+        delta.write(&tx)?;
         tx.commit()?;
         for (name, t) in totals {
             if let Some(e) = self.exports.get_mut(&name) {
@@ -385,7 +386,8 @@ impl Store {
         for r in records {
             *wanted.entry(r.export.as_str()).or_default() += record_size(&r.topic, &r.payload);
         }
-        let mut removed = Vec::new();
+        let mut freed = HashMap::new();
+        let mut delta = TotalsDelta::default();
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -398,21 +400,13 @@ impl Store {
             }
             // Twice the batch: SQLite needs free pages for the new rows and for its journal.
             let (n, b) = delete_oldest(&tx, e.id, bytes.saturating_mul(2), 0)?;
-            removed.push((
-                name.to_owned(),
-                Totals {
-                    records: n,
-                    bytes: b,
-                },
-            ));
+            delta.removed(e.id, n, b);
+            freed.insert(name.to_owned(), n);
         }
-        // Totals change only once the deletes are durable.
+        delta.write(&tx)?;
+        // Totals in memory change only once the deletes are durable.
         tx.commit()?;
-        let mut freed = HashMap::new();
-        for (name, t) in removed {
-            self.subtract(&name, t);
-            freed.insert(name, t.records);
-        }
+        self.apply(&delta);
         Ok(freed)
     }
 
@@ -473,48 +467,64 @@ impl Store {
             }
         }
         if !bad.is_empty() {
-            out.quarantined = self.quarantine(export, &bad)?;
+            out.quarantined = self.quarantine(&bad)?;
         }
         Ok(out)
     }
 
-    fn quarantine(&mut self, export: &str, bad: &[(i64, String)]) -> Result<u64, StoreError> {
+    fn quarantine(&mut self, bad: &[(i64, String)]) -> Result<u64, StoreError> {
         let now = edge_model::time::now_ms() as i64;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut removed = Totals::default();
+        let mut delta = TotalsDelta::default();
+        let mut moved = 0;
         {
             let mut copy = tx.prepare_cached(
                 "INSERT INTO quarantine (seq, export, created_ms, topic, payload, reason, quarantined_ms)
                  SELECT seq, export, created_ms, topic, payload, ?2, ?3 FROM records WHERE seq = ?1",
             )?;
-            let mut delete =
-                tx.prepare_cached("DELETE FROM records WHERE seq = ?1 RETURNING size")?;
+            let mut delete = tx.prepare_cached(DELETE_ONE)?;
             for (seq, reason) in bad {
                 copy.execute(params![seq, reason, now])?;
-                let size: Option<i64> = delete.query_row(params![seq], |r| r.get(0)).optional()?;
-                if size.is_some() {
-                    removed.records += 1;
-                    removed.bytes += size.unwrap_or(0).max(0) as u64;
+                if let Some((id, size)) = delete.query_row(params![seq], id_and_size).optional()? {
+                    delta.removed(id, 1, size);
+                    moved += 1;
                 }
             }
         }
+        delta.write(&tx)?;
         tx.commit()?;
-        self.subtract(export, removed);
-        Ok(removed.records)
+        self.apply(&delta);
+        Ok(moved)
     }
 
     /// Deletes the records the export acknowledged (one transaction). Sequence numbers that
-    /// are already gone (overwritten, expired) are ignored. Returns how many were deleted. On a
+    /// are already gone (overwritten, expired) or belong to another export are ignored. Returns how many were deleted. On a
     /// full disk the ballast file is given up to make room for the delete.
     pub fn ack(&mut self, export: &str, seqs: &[i64]) -> Result<u64, StoreError> {
-        match self.ack_once(export, seqs) {
+        // An export no longer configured keeps its id in the exports table.
+        let id = match self.exports.get(export) {
+            Some(e) => e.id,
+            None => {
+                let id = self
+                    .conn
+                    .query_row(
+                        "SELECT id FROM exports WHERE name = ?1",
+                        params![export],
+                        |r| r.get::<_, i64>(0),
+                    )
+                    .optional()?;
+                let Some(id) = id else { return Ok(0) };
+                id
+            }
+        };
+        match self.ack_once(id, seqs) {
             Err(StoreError::DiskFull(_)) if self.ballast_in_place => {
                 self.release_ballast();
                 let mut n = 0;
                 for chunk in seqs.chunks(FULL_DISK_ACK_CHUNK) {
-                    n += self.ack_once(export, chunk)?;
+                    n += self.ack_once(id, chunk)?;
                     let _busy = self.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);");
                 }
                 Ok(n)
@@ -556,25 +566,31 @@ impl Store {
         }
     }
 
-    fn ack_once(&mut self, export: &str, seqs: &[i64]) -> Result<u64, StoreError> {
+    fn ack_once(&mut self, export: i64, seqs: &[i64]) -> Result<u64, StoreError> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut removed = Totals::default();
+        let mut delta = TotalsDelta::default();
+        let mut deleted = 0;
         {
-            let mut delete =
-                tx.prepare_cached("DELETE FROM records WHERE seq = ?1 RETURNING size")?;
+            // Only the export's own records: its totals are the ones that change.
+            let mut delete = tx.prepare_cached(
+                "DELETE FROM records WHERE seq = ?1 AND export = ?2 RETURNING size",
+            )?;
             for seq in seqs {
-                let size: Option<i64> = delete.query_row(params![seq], |r| r.get(0)).optional()?;
+                let size = delete
+                    .query_row(params![seq, export], |r| r.get::<_, i64>(0))
+                    .optional()?;
                 if let Some(size) = size {
-                    removed.records += 1;
-                    removed.bytes += size.max(0) as u64;
+                    delta.removed(export, 1, size.max(0) as u64);
+                    deleted += 1;
                 }
             }
         }
+        delta.write(&tx)?;
         tx.commit()?;
-        self.subtract(export, removed);
-        Ok(removed.records)
+        self.apply(&delta);
+        Ok(deleted)
     }
 
     /// Deletes records older than their export's TTL; returns the count per export.
@@ -599,15 +615,16 @@ impl Store {
                 let sizes = stmt
                     .query_map(params![id, cutoff], |r| r.get::<_, i64>(0))?
                     .collect::<rusqlite::Result<Vec<_>>>()?;
-                Totals {
-                    records: sizes.len() as u64,
-                    bytes: sizes.iter().map(|s| (*s).max(0) as u64).sum(),
-                }
+                let bytes = sizes.iter().map(|s| (*s).max(0) as u64).sum();
+                (sizes.len() as u64, bytes)
             };
+            let mut delta = TotalsDelta::default();
+            delta.removed(id, removed.0, removed.1);
+            delta.write(&tx)?;
             tx.commit()?;
-            self.subtract(&name, removed);
-            if removed.records > 0 {
-                out.push((name, removed.records));
+            self.apply(&delta);
+            if removed.0 > 0 {
+                out.push((name, removed.0));
             }
         }
         Ok(out)
@@ -658,12 +675,22 @@ impl Store {
         Ok(())
     }
 
-    fn subtract(&mut self, export: &str, removed: Totals) {
-        if let Some(e) = self.exports.get_mut(export) {
-            e.totals.records = e.totals.records.saturating_sub(removed.records);
-            e.totals.bytes = e.totals.bytes.saturating_sub(removed.bytes);
+    /// Applies a committed transaction's deletions to the totals in memory.
+    fn apply(&mut self, delta: &TotalsDelta) {
+        for e in self.exports.values_mut() {
+            let (records, bytes) = delta.of(e.id);
+            e.totals.records = e.totals.records.saturating_add_signed(records);
+            e.totals.bytes = e.totals.bytes.saturating_add_signed(bytes);
         }
     }
+}
+
+/// Deletes one record by sequence number, returning its export and size (the totals of the
+/// export it belonged to change).
+const DELETE_ONE: &str = "DELETE FROM records WHERE seq = ?1 RETURNING export, size";
+
+fn id_and_size(row: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, u64)> {
+    Ok((row.get(0)?, row.get::<_, i64>(1)?.max(0) as u64))
 }
 
 /// Deletes the oldest records of export `id` until at least `bytes` bytes and `records`

@@ -39,26 +39,27 @@ const SCHEMA: &str = "
     );
 ";
 
-/// Per-export record and byte counts, kept by triggers in the same transaction as every insert
-/// and delete, so opening the queue reads them instead of scanning the backlog. Created and
-/// filled in one transaction (a file from before the table existed is counted once).
-const TOTALS: &str = "
+/// Per-export record and byte counts, so opening the queue reads them instead of scanning the
+/// backlog. The writer adds each transaction's changes (one row per export, see `totals.rs`) in
+/// the same transaction as the inserts and deletes, so counts and rows commit together.
+///
+/// Earlier versions kept a table named `totals` with per-row triggers. Its presence means such
+/// a version wrote to this file (first upgrade, or a rollback then upgrade again), so the
+/// counts are rebuilt by one scan and the old table and triggers are dropped: they would
+/// count every row twice, and an older version opening the file later creates them afresh.
+const REBUILD_TOTALS: &str = "
     BEGIN IMMEDIATE;
-    CREATE TABLE totals (
+    DROP TRIGGER IF EXISTS totals_on_insert;
+    DROP TRIGGER IF EXISTS totals_on_delete;
+    DROP TABLE IF EXISTS totals;
+    CREATE TABLE IF NOT EXISTS queue_totals (
         export INTEGER PRIMARY KEY,
         records INTEGER NOT NULL,
         bytes INTEGER NOT NULL
     );
-    INSERT INTO totals (export, records, bytes)
+    DELETE FROM queue_totals;
+    INSERT INTO queue_totals (export, records, bytes)
         SELECT export, count(*), sum(size) FROM records GROUP BY export;
-    CREATE TRIGGER totals_on_insert AFTER INSERT ON records BEGIN
-        INSERT INTO totals (export, records, bytes) VALUES (NEW.export, 1, NEW.size)
-            ON CONFLICT (export) DO UPDATE SET records = records + 1, bytes = bytes + NEW.size;
-    END;
-    CREATE TRIGGER totals_on_delete AFTER DELETE ON records BEGIN
-        UPDATE totals SET records = records - 1, bytes = bytes - OLD.size
-            WHERE export = OLD.export;
-    END;
     COMMIT;
 ";
 
@@ -75,16 +76,17 @@ pub(crate) fn open(path: &Path) -> rusqlite::Result<Connection> {
     conn.execute_batch("PRAGMA auto_vacuum = INCREMENTAL;")?;
     conn.execute_batch(PRAGMAS)?;
     conn.execute_batch(SCHEMA)?;
-    let has_totals = conn
-        .query_row(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'totals'",
-            [],
+    let has = |name: &str| {
+        conn.query_row(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
+            [name],
             |_| Ok(()),
         )
-        .optional()?
-        .is_some();
-    if !has_totals {
-        conn.execute_batch(TOTALS)?;
+        .optional()
+        .map(|found| found.is_some())
+    };
+    if has("totals")? || !has("queue_totals")? {
+        conn.execute_batch(REBUILD_TOTALS)?;
     }
     Ok(conn)
 }

@@ -439,9 +439,7 @@ fn a_queue_file_from_before_stored_totals_is_counted_once_on_open() {
     let expected = counted(&store, "k");
     store
         .conn
-        .execute_batch(
-            "DROP TRIGGER totals_on_insert; DROP TRIGGER totals_on_delete; DROP TABLE totals;",
-        )
+        .execute_batch("DROP TABLE queue_totals;")
         .unwrap();
     drop(store);
     assert_eq!(totals_after_reopen(dir.path(), &exports, "k"), expected);
@@ -451,8 +449,132 @@ fn a_queue_file_from_before_stored_totals_is_counted_once_on_open() {
     assert_eq!(
         totals_after_reopen(dir.path(), &exports, "k").0,
         expected.0 + 1,
-        "the triggers keep counting after the migration"
+        "appends keep counting after the migration"
     );
+}
+
+/// What the previous version did on open when its `totals` table was missing (copied from its
+/// schema.rs): create the table, count once, and keep it by per-row triggers.
+const PREVIOUS_VERSION_TOTALS: &str = "
+    BEGIN IMMEDIATE;
+    CREATE TABLE totals (
+        export INTEGER PRIMARY KEY,
+        records INTEGER NOT NULL,
+        bytes INTEGER NOT NULL
+    );
+    INSERT INTO totals (export, records, bytes)
+        SELECT export, count(*), sum(size) FROM records GROUP BY export;
+    CREATE TRIGGER totals_on_insert AFTER INSERT ON records BEGIN
+        INSERT INTO totals (export, records, bytes) VALUES (NEW.export, 1, NEW.size)
+            ON CONFLICT (export) DO UPDATE SET records = records + 1, bytes = bytes + NEW.size;
+    END;
+    CREATE TRIGGER totals_on_delete AFTER DELETE ON records BEGIN
+        UPDATE totals SET records = records - 1, bytes = bytes - OLD.size
+            WHERE export = OLD.export;
+    END;
+    COMMIT;
+";
+
+/// Rows written and deleted the way the previous version did (its triggers then run).
+fn write_as_previous_version(store: &Store) {
+    store
+        .conn
+        .execute_batch(
+            "INSERT INTO records (export, created_ms, topic, payload, size, crc)
+                 SELECT id, 1, 'x', x'7b7d', 3, 0 FROM exports WHERE name = 'k';
+             INSERT INTO records (export, created_ms, topic, payload, size, crc)
+                 SELECT id, 1, 'xy', x'7b7d', 4, 0 FROM exports WHERE name = 'k';
+             DELETE FROM records WHERE seq = (SELECT min(seq) FROM records
+                 WHERE export = (SELECT id FROM exports WHERE name = 'k'));",
+        )
+        .unwrap();
+}
+
+fn has_table_or_trigger(store: &Store, name: &str) -> bool {
+    store
+        .conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE name = ?1",
+            [name],
+            |r| r.get::<_, i64>(0),
+        )
+        .unwrap()
+        > 0
+}
+
+#[test]
+fn a_queue_file_of_the_trigger_version_opens_with_exact_totals_also_after_a_rollback() {
+    let dir = tempfile::tempdir().unwrap();
+    let exports = [
+        ("k", QueuePolicy::default()),
+        ("other", QueuePolicy::default()),
+    ];
+    let mut store = open(dir.path(), &exports);
+    let batch: Vec<_> = (0..30)
+        .map(|n| rec(if n % 3 == 0 { "other" } else { "k" }, n, 1))
+        .collect();
+    store.append(&batch).unwrap();
+    // Turn the file into one the previous version made and kept: its table and triggers,
+    // none of ours, then rows it added and deleted.
+    store
+        .conn
+        .execute_batch("DROP TABLE queue_totals;")
+        .unwrap();
+    store.conn.execute_batch(PREVIOUS_VERSION_TOTALS).unwrap();
+    write_as_previous_version(&store);
+    let expected = counted(&store, "k");
+    drop(store);
+
+    let mut store = open(dir.path(), &exports);
+    assert!(
+        !has_table_or_trigger(&store, "totals_on_insert"),
+        "trigger dropped"
+    );
+    assert!(!has_table_or_trigger(&store, "totals"), "old table dropped");
+    assert_eq!(
+        (
+            store.exports["k"].totals.records,
+            store.exports["k"].totals.bytes
+        ),
+        expected
+    );
+    assert_eq!(store.exports["other"].totals.records, 10);
+    // This version appends, acks and overwrites; a reopen reads exact totals.
+    store.append(&[rec("k", 100, 1), rec("k", 101, 1)]).unwrap();
+    let peeked = store
+        .peek("k", DrainOrder::OldestFirst, 4, u64::MAX)
+        .unwrap();
+    let seqs: Vec<i64> = peeked.records.iter().map(|r| r.seq).collect();
+    store.ack("k", &seqs).unwrap();
+    let expected = counted(&store, "k");
+    drop(store);
+    assert_eq!(totals_after_reopen(dir.path(), &exports, "k"), expected);
+
+    // A rollback: the previous version opens the file (no `totals` table, so it counts once
+    // and adds its triggers) and writes; this version then opens it again.
+    let store = open(dir.path(), &exports);
+    store.conn.execute_batch(PREVIOUS_VERSION_TOTALS).unwrap();
+    write_as_previous_version(&store);
+    let expected = counted(&store, "k");
+    drop(store);
+    assert_eq!(totals_after_reopen(dir.path(), &exports, "k"), expected);
+    assert_eq!(totals_after_reopen(dir.path(), &exports, "other").0, 10);
+}
+
+#[test]
+fn an_ack_naming_another_exports_records_deletes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let exports = [("a", QueuePolicy::default()), ("b", QueuePolicy::default())];
+    let mut store = open(dir.path(), &exports);
+    let report = store.append(&[rec("a", 1, 1), rec("b", 2, 1)]).unwrap();
+    let Appended::Stored(seq_a) = report.results[0] else {
+        panic!("stored")
+    };
+    assert_eq!(store.ack("b", &[seq_a]).unwrap(), 0);
+    assert_eq!(store.ack("a", &[seq_a]).unwrap(), 1);
+    drop(store);
+    assert_eq!(totals_after_reopen(dir.path(), &exports, "a"), (0, 0));
+    assert_eq!(totals_after_reopen(dir.path(), &exports, "b").0, 1);
 }
 
 #[derive(Debug, Clone)]
