@@ -6,12 +6,11 @@
 mod bad_input;
 mod failures;
 mod lake;
-mod moto;
 mod pipeline;
 mod runtime;
 mod sitewise;
-mod stub_http;
 
+use aws_edge::testing::{moto, stub_http};
 use std::future::Future;
 use std::time::Duration;
 

@@ -2,7 +2,10 @@
 //! network, credentials not loadable yet) keep the records queued for a retry with backoff;
 //! permanent ones (a 4xx refusal such as a validation error, AccessDenied or a key the
 //! destination does not know, an answer that does not parse) dead-letter the records with the
-//! reason, so one bad export or record never blocks the queue forever.
+//! reason, so one bad export or record never blocks the queue forever. A destination that does
+//! not exist yet (a stream or bucket still being created, or created after the gateway was
+//! deployed) is transient: nothing is wrong with the records, and dropping a whole backlog
+//! because an operator creates the stream a minute late would lose data.
 
 use super::Outcome;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
@@ -36,6 +39,10 @@ const TRANSIENT_CODES: &[&str] = &[
     "InternalFailureException",
     "ServiceUnavailable",
     "ServiceUnavailableException",
+    // The destination is missing or busy being created or updated.
+    "ResourceNotFoundException",
+    "ResourceInUseException",
+    "NoSuchBucket",
 ];
 
 /// Whether `code` means "slow down".
@@ -142,6 +149,12 @@ mod tests {
         assert_eq!(service(500, "InternalFailure"), Verdict::Transient);
         assert_eq!(service(503, "Whatever"), Verdict::Transient);
         assert_eq!(service(400, "ExpiredTokenException"), Verdict::Transient);
+        // A stream or bucket created after the gateway started sending.
+        assert_eq!(
+            service(400, "ResourceNotFoundException"),
+            Verdict::Transient
+        );
+        assert_eq!(service(404, "NoSuchBucket"), Verdict::Transient);
         assert_eq!(
             service(400, "ProvisionedThroughputExceededException"),
             Verdict::Throttled
@@ -166,10 +179,6 @@ mod tests {
         assert_eq!(service(400, "ValidationException"), Verdict::Permanent);
         assert_eq!(service(403, "InvalidClientTokenId"), Verdict::Permanent);
         assert_eq!(service(403, "AccessDenied"), Verdict::Permanent);
-        assert_eq!(
-            service(400, "ResourceNotFoundException"),
-            Verdict::Permanent
-        );
         assert_eq!(
             verdict(Failure::Unparsable { status: 200 }),
             Verdict::Permanent

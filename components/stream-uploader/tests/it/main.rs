@@ -8,12 +8,11 @@ mod disk_full;
 mod e2e;
 mod faults;
 mod kinesis;
-mod moto;
 mod ota;
 mod s3;
 mod sitewise;
-mod stub_http;
 
+use aws_edge::testing::{moto, stub_http};
 use component_kit::Metrics;
 use serde_json::{Value, json};
 use std::future::Future;

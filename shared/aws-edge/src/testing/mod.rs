@@ -1,0 +1,4 @@
+//! Test peers shared by the uploader's and the enrichment Lambda's tests.
+
+pub mod moto;
+pub mod stub_http;
