@@ -6,7 +6,6 @@ pub mod check;
 pub mod config;
 pub mod decode;
 pub mod engine;
-pub mod glob;
 pub mod pipeline;
 pub mod point_hash;
 pub mod point_index;

@@ -1,8 +1,8 @@
 //! The validated form of a rule: what `validate.rs` builds and the engine runs.
 
 use crate::config::RuleConfig;
-use crate::glob::Glob;
 use crate::units::Conversion;
+use component_kit::Glob;
 use std::sync::Arc;
 
 /// Which value type a rule expects.

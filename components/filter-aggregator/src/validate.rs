@@ -3,10 +3,10 @@
 
 use crate::config::{FilterAggregatorConfig, RuleConfig, WindowConfig};
 use crate::engine::MAX_RULES;
-use crate::glob::Glob;
 use crate::rule::{Checks, Convert, Reduction, Rule, StatSet, ValueKind, WindowSpec};
 use crate::units::{self, Conversion};
 use component_kit::ConfigError;
+use component_kit::Glob;
 use edge_model::TopicFilter;
 use std::sync::Arc;
 

@@ -10,7 +10,6 @@ pub mod errors;
 pub mod feed;
 pub mod identity;
 pub mod node;
-pub mod pattern;
 pub mod pki;
 pub mod poll;
 pub mod publish;

@@ -1,7 +1,7 @@
 //! Validated node selections: single nodes (by node id or browse path), browse rules, and the
 //! sampling settings each one is read with.
 
-use crate::pattern::Pattern;
+use component_kit::Glob;
 use opcua::types::{NodeId, QualifiedName};
 use std::fmt;
 use std::time::Duration;
@@ -141,9 +141,9 @@ pub struct BrowseRule {
     /// The folder.
     pub under: Selector,
     /// Point ids taken.
-    pub include: Pattern,
+    pub include: Glob,
     /// Point ids left out.
-    pub exclude: Option<Pattern>,
+    pub exclude: Option<Glob>,
     /// Levels searched below the folder.
     pub max_depth: u32,
     /// Prefix of the point ids.

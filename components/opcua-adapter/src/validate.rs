@@ -5,10 +5,10 @@ use crate::config::{
     BrowseConfig, IdentityConfig, NodeConfig, OpcUaAdapterConfig, SamplingConfig, ServerConfig,
 };
 use crate::node::{BrowsePath, BrowseRule, Deadband, Mode, NodeSpec, Sampling, Selector};
-use crate::pattern::Pattern;
 use crate::security::{parse_mode, parse_policy};
 use crate::server::{Identity, Server, TimestampSource};
 use component_kit::ConfigError;
+use component_kit::Glob;
 use edge_model::DeviceId;
 use opcua::types::NodeId;
 use std::path::PathBuf;
@@ -325,8 +325,8 @@ fn validate_browse(
     Ok(BrowseRule {
         id: rule.to_owned(),
         under,
-        include: Pattern::new(&config.include),
-        exclude: config.exclude.as_deref().map(Pattern::new),
+        include: Glob::new(&config.include),
+        exclude: config.exclude.as_deref().map(Glob::new),
         max_depth: config.max_depth,
         point_prefix: config.point_prefix.clone(),
         sampling,
