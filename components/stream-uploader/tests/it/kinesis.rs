@@ -1,15 +1,41 @@
 //! Kinesis against moto: every record arrives exactly once per record id, also when the
 //! destination was down when sending started.
 
-use crate::moto::{Moto, free_port, sdk};
+use crate::moto::{Moto, sdk};
 use crate::{bounded, drain_env, export, open_store, records, until_empty};
 use serde_json::json;
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::Duration;
 use stream_uploader::drain;
 use stream_uploader::export::kinesis::KinesisExporter;
 use stream_uploader::validate::PartitionKey;
 use tokio_util::sync::CancellationToken;
+
+/// The destination's address for the whole test: a port this test holds, so no other test can
+/// take it during the outage. While no backend is set, connections are dropped at once (the
+/// destination is down); once one is set, they are relayed to it.
+async fn held_destination() -> (String, Arc<AtomicU16>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let backend = Arc::new(AtomicU16::new(0));
+    let target = backend.clone();
+    tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            let port = target.load(Ordering::SeqCst);
+            if port == 0 {
+                continue; // dropped: the destination is down
+            }
+            tokio::spawn(async move {
+                if let Ok(mut server) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await {
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                }
+            });
+        }
+    });
+    (url, backend)
+}
 
 /// Every record id in the stream, with how often it appears, and the partition keys seen.
 pub async fn read_stream(url: &str, stream: &str) -> (HashMap<String, u32>, Vec<String>) {
@@ -58,8 +84,7 @@ pub async fn read_stream(url: &str, stream: &str) -> (HashMap<String, u32>, Vec<
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_an_outage_every_record_reaches_kinesis_exactly_once() {
     bounded(async {
-        let port = free_port();
-        let url = format!("http://127.0.0.1:{port}");
+        let (url, backend) = held_destination().await;
         let dir = tempfile::tempdir().unwrap();
         let kin = export(
             "kin",
@@ -95,7 +120,9 @@ async fn after_an_outage_every_record_reaches_kinesis_exactly_once() {
         );
 
         // It comes back (first without the stream, then with it).
-        let _moto = Moto::start_on(port);
+        let moto = Moto::start();
+        let moto_port: u16 = moto.url.rsplit(':').next().unwrap().parse().unwrap();
+        backend.store(moto_port, Ordering::SeqCst);
         tokio::time::sleep(Duration::from_millis(500)).await;
         let client = aws_sdk_kinesis::Client::new(&sdk(&url).await);
         client
