@@ -85,6 +85,9 @@ pub fn stop(work_dir: &Path, exe: &Path, wait: Duration) -> Result<StopOutcome, 
         .trim()
         .parse()
         .map_err(|_| format!("{} does not hold a process id: {text:?}", path.display()))?;
+    // `/proc/<pid>/exe` is the resolved path; resolve ours once, not on every poll.
+    let exe = exe.canonicalize().unwrap_or_else(|_| exe.to_path_buf());
+    let exe = exe.as_path();
     if !runs_executable(pid, exe) {
         return Ok(StopOutcome::Stale(pid));
     }
@@ -108,11 +111,7 @@ pub fn stop(work_dir: &Path, exe: &Path, wait: Duration) -> Result<StopOutcome, 
 /// Whether `pid` is a live process running `exe`. An exited process that its parent has not
 /// reaped yet (a zombie) has no readable executable link, so it counts as gone.
 fn runs_executable(pid: u32, exe: &Path) -> bool {
-    let Ok(running) = std::fs::read_link(format!("/proc/{pid}/exe")) else {
-        return false;
-    };
-    let wanted = exe.canonicalize().unwrap_or_else(|_| exe.to_path_buf());
-    running == wanted
+    std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|running| running == exe)
 }
 
 /// Stop mode of a component binary: stops the instance running from the current directory and
@@ -152,6 +151,16 @@ mod tests {
         PathBuf::from("/bin/sleep").canonicalize().expect("sleep")
     }
 
+    /// A running `sleep 30` whose pid is in `dir`'s pid file.
+    fn sleeper_recorded_in(dir: &Path) -> std::process::Child {
+        let child = Command::new(sleep_exe())
+            .arg("30")
+            .spawn()
+            .expect("spawn sleep");
+        std::fs::write(pid_file(dir), child.id().to_string()).expect("write");
+        child
+    }
+
     #[test]
     fn no_pid_file_means_not_running() {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -162,11 +171,7 @@ mod tests {
     #[test]
     fn a_pid_of_another_program_is_stale_and_left_alone() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut child = Command::new(sleep_exe())
-            .arg("30")
-            .spawn()
-            .expect("spawn sleep");
-        std::fs::write(pid_file(dir.path()), child.id().to_string()).expect("write");
+        let mut child = sleeper_recorded_in(dir.path());
         // Our "executable" is not sleep, so the sleeping process must not be signalled.
         let not_sleep = PathBuf::from("/bin/sh").canonicalize().expect("sh");
         let outcome = stop(dir.path(), &not_sleep, Duration::from_secs(1)).expect("stop");
@@ -182,11 +187,7 @@ mod tests {
     #[test]
     fn the_running_process_gets_sigterm_and_its_exit_is_awaited() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut child = Command::new(sleep_exe())
-            .arg("30")
-            .spawn()
-            .expect("spawn sleep");
-        std::fs::write(pid_file(dir.path()), child.id().to_string()).expect("write");
+        let mut child = sleeper_recorded_in(dir.path());
         // Reap the child as soon as it exits, as the nucleus would.
         let pid = child.id();
         let reaper = std::thread::spawn(move || child.wait().expect("wait"));
