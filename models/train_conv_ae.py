@@ -36,8 +36,6 @@ from __future__ import annotations
 
 import argparse
 import glob
-import hashlib
-import json
 import os
 import sys
 import time
@@ -46,9 +44,10 @@ import autograd.numpy as anp
 import numpy as np
 import onnx
 from autograd import grad
-from onnx import TensorProto, helper, numpy_helper
+from onnx import helper, numpy_helper
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import export  # noqa: E402
 from train_pca_t2q import SKAB_FEATURES, read_rows  # noqa: E402
 
 KERNEL = 7
@@ -212,17 +211,7 @@ def graph(p, mean, scale, features: int, window: int, name: str) -> onnx.ModelPr
         n("Abs", ["diff"], ["abs_err"]),
         n("ReduceMean", ["abs_err"], ["contrib"], axes=[2], keepdims=0),
     ]
-    g = helper.make_graph(
-        nodes,
-        name,
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", window, features])],
-        [helper.make_tensor_value_info("contrib", TensorProto.FLOAT, ["N", features])],
-        inits,
-    )
-    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)], producer_name="smartfactory-train")
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    return model
+    return export.model(nodes, inits, name, window, features, features)
 
 
 def window_errors(p, x: np.ndarray, mean, scale, window: int) -> np.ndarray:
@@ -270,10 +259,6 @@ def main() -> int:
     mean, scale = scaling(first, a.scale_floor)
     error_ref = float(np.quantile(window_errors(params, first, mean, scale, a.window), a.ref_quantile))
     model = graph(params, mean, scale, len(features), a.window, a.name)
-    os.makedirs(a.model_dir, exist_ok=True)
-    onnx_path = os.path.join(a.model_dir, "model.onnx")
-    onnx.save(model, onnx_path)
-    digest = hashlib.sha256(open(onnx_path, "rb").read()).hexdigest()
     manifest = {
         "name": a.name,
         "version": a.version,
@@ -284,13 +269,10 @@ def main() -> int:
         "threshold": a.threshold,
         "errorRef": error_ref,
         "fit": {"scaleFloor": a.scale_floor, "refQuantile": a.ref_quantile},
-        "onnxSha256": digest,
+        "onnxSha256": None,  # filled by export.save
         "trainedOn": {"files": len(files), "rows": int(sum(len(x) for x in parts)), **stats, "seed": a.seed},
     }
-    with open(os.path.join(a.model_dir, "model.json"), "w") as f:
-        json.dump(manifest, f, indent=2)
-        f.write("\n")
-    print(json.dumps(manifest))
+    export.save(model, manifest, a.model_dir)
     return 0
 
 

@@ -31,14 +31,14 @@ from __future__ import annotations
 import argparse
 import csv
 import glob
-import hashlib
-import json
 import os
 import sys
 
 import numpy as np
 import onnx
-from onnx import TensorProto, helper, numpy_helper
+from onnx import helper, numpy_helper
+
+import export
 
 SKAB_FEATURES = [
     "Accelerometer1RMS",
@@ -133,17 +133,7 @@ def graph(p: dict[str, np.ndarray], features: int, window: int, name: str) -> on
         n("Mul", ["a", "b"], ["step_contrib"]),
         n("ReduceMean", ["step_contrib"], ["contrib"], axes=[1], keepdims=0),
     ]
-    g = helper.make_graph(
-        nodes,
-        name,
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", window, features])],
-        [helper.make_tensor_value_info("contrib", TensorProto.FLOAT, ["N", 2 * features])],
-        inits,
-    )
-    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)], producer_name="smartfactory-train")
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    return model
+    return export.model(nodes, inits, name, window, features, 2 * features)
 
 
 def main() -> int:
@@ -173,10 +163,6 @@ def main() -> int:
     params = fit(x, a.scale_floor, a.variance_kept)
     t2_ref, q_ref = (float(s.max()) for s in score_windows(x, params, a.window))
     model = graph(params, len(features), a.window, a.name)
-    os.makedirs(a.model_dir, exist_ok=True)
-    onnx_path = os.path.join(a.model_dir, "model.onnx")
-    onnx.save(model, onnx_path)
-    digest = hashlib.sha256(open(onnx_path, "rb").read()).hexdigest()
     manifest = {
         "name": a.name,
         "version": a.version,
@@ -188,13 +174,10 @@ def main() -> int:
         "t2Ref": t2_ref,
         "qRef": q_ref,
         "fit": {"scaleFloor": a.scale_floor, "varianceKept": a.variance_kept, "axesKept": params["k"]},
-        "onnxSha256": digest,
+        "onnxSha256": None,  # filled by export.save
         "trainedOn": {"files": len(files), "rows": int(len(x))},
     }
-    with open(os.path.join(a.model_dir, "model.json"), "w") as f:
-        json.dump(manifest, f, indent=2)
-        f.write("\n")
-    print(json.dumps(manifest))
+    export.save(model, manifest, a.model_dir)
     return 0
 
 
