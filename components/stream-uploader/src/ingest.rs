@@ -1,10 +1,11 @@
 //! The input side: one IPC subscription per route feeds a bounded channel; one appender task
-//! takes whatever is waiting (up to `maxAppendBatch`) and appends it in one transaction, so
-//! the fsync cost is shared by every message that arrived meanwhile.
+//! takes whatever is waiting (up to `maxAppendBatch`) and hands it to the store without waiting
+//! for the previous batch's commit, so the fsync cost is shared by every message that arrived
+//! meanwhile.
 
 use crate::deadletter::DeadLetters;
 use crate::route::Router;
-use crate::store::{Appended, NewRecord, StoreError, StoreHandle};
+use crate::store::{AppendReport, Appended, NewRecord, PendingAppend, StoreError, StoreHandle};
 use crate::telemetry::{DropReason, ExportMetrics};
 use component_kit::Counter;
 use ggipc::IpcClient;
@@ -113,62 +114,115 @@ pub fn incoming_of(message: PublishMessage, filter: &str) -> Incoming {
     }
 }
 
+/// Batches handed to the store and not yet accounted for. While one transaction is being
+/// written (its fsync), the next batches queue behind it and the store merges them into its next
+/// transaction: under a burst, one fsync covers thousands of messages instead of one batch.
+/// Each is at most `maxAppendBatch` messages, on top of the ingest channel's.
+const APPENDS_IN_FLIGHT: usize = 4;
+
 /// Appends everything `rx` yields until it closes (all subscriptions ended), then returns:
 /// on shutdown, messages already taken in are still made durable.
 pub async fn append_loop(appender: Appender, mut rx: mpsc::Receiver<Incoming>) {
+    // Commits are awaited (and counted) in order by a second task, so taking in the next
+    // messages never waits for an fsync; the bound keeps memory flat when the disk is slow.
+    let (submitted, committed) = mpsc::channel(APPENDS_IN_FLIGHT);
+    let accounting = tokio::spawn(account_loop(appender.clone(), committed));
     let mut buf = Vec::with_capacity(appender.max_batch);
     while rx.recv_many(&mut buf, appender.max_batch).await > 0 {
         appender.received.add(buf.len() as u64);
         let mut records = Vec::with_capacity(buf.len());
         for msg in buf.drain(..) {
             let exports = appender.router.exports_for(&msg.topic);
-            if exports.is_empty() {
-                appender.unroutable.inc();
-                tracing::warn!(topic = %msg.topic, "Message matches no route; dead-lettered.");
-                let message: serde_json::Value = serde_json::from_slice(&msg.payload)
-                    .unwrap_or_else(|_| String::from_utf8_lossy(&msg.payload).into_owned().into());
-                appender
-                    .dead_letters
-                    .publish(serde_json::json!({
-                        "reason": "unroutable: no route matches the topic",
-                        "topic": msg.topic,
-                        "message": message,
-                    }))
-                    .await;
+            let Some((last, others)) = exports.split_last() else {
+                dead_letter_unroutable(&appender, msg).await;
                 continue;
-            }
-            for export in exports {
+            };
+            for export in others {
                 records.push(NewRecord {
-                    export: export.to_owned(),
+                    export: (*export).to_owned(),
                     topic: msg.topic.clone(),
                     payload: msg.payload.clone(),
                     created_ms: msg.received_ms,
                 });
             }
+            records.push(NewRecord {
+                export: (*last).to_owned(),
+                topic: msg.topic,
+                payload: msg.payload,
+                created_ms: msg.received_ms,
+            });
         }
         if records.is_empty() {
             continue;
         }
-        append(&appender, records).await;
+        let runs = export_runs(&records);
+        let pending = appender.store.submit_append(records).await;
+        if submitted.send((runs, pending)).await.is_err() {
+            break;
+        }
+    }
+    drop(submitted);
+    let _panicked = accounting.await;
+}
+
+async fn dead_letter_unroutable(appender: &Appender, msg: Incoming) {
+    appender.unroutable.inc();
+    tracing::warn!(topic = %msg.topic, "Message matches no route; dead-lettered.");
+    let message: serde_json::Value = serde_json::from_slice(&msg.payload)
+        .unwrap_or_else(|_| String::from_utf8_lossy(&msg.payload).into_owned().into());
+    appender
+        .dead_letters
+        .publish(serde_json::json!({
+            "reason": "unroutable: no route matches the topic",
+            "topic": msg.topic,
+            "message": message,
+        }))
+        .await;
+}
+
+/// The exports of a batch as runs of consecutive records: (export, records in the run).
+type ExportRuns = Vec<(String, usize)>;
+
+fn export_runs(records: &[NewRecord]) -> ExportRuns {
+    let mut runs: ExportRuns = Vec::new();
+    for r in records {
+        match runs.last_mut() {
+            Some((export, n)) if *export == r.export => *n += 1,
+            _ => runs.push((r.export.clone(), 1)),
+        }
+    }
+    runs
+}
+
+type Submitted = (ExportRuns, Result<PendingAppend, StoreError>);
+
+/// Waits for each submitted batch's commit, in submission order, and accounts for it.
+async fn account_loop(appender: Appender, mut committed: mpsc::Receiver<Submitted>) {
+    while let Some((runs, pending)) = committed.recv().await {
+        let result = match pending {
+            Ok(pending) => pending.committed().await,
+            Err(e) => Err(e),
+        };
+        account(&appender, &runs, result);
     }
 }
 
-/// Appends one batch and accounts for every record: refusals are counted per export and
-/// reason and logged once per batch.
-async fn append(appender: &Appender, records: Vec<NewRecord>) {
-    let exports: Vec<String> = records.iter().map(|r| r.export.clone()).collect();
-    let report = match appender.store.append(records).await {
+/// Accounts for every record of one batch: refusals are counted per export and reason and
+/// logged once per batch; exports that got records are woken.
+fn account(appender: &Appender, runs: &ExportRuns, result: Result<AppendReport, StoreError>) {
+    let report = match result {
         Ok(r) => r,
         Err(e) => {
+            let records: usize = runs.iter().map(|(_, n)| n).sum();
             appender.errors.inc();
-            tracing::error!(error = %e, records = exports.len(), "Messages could not be queued.");
+            tracing::error!(error = %e, records, "Messages could not be queued.");
             let reason = match e {
                 StoreError::DiskFull(_) => DropReason::DiskFull,
                 _ => DropReason::StoreError,
             };
-            for export in &exports {
+            for (export, n) in runs {
                 if let Some(m) = appender.metrics.get(export) {
-                    m.dropped(reason, 1);
+                    m.dropped(reason, *n as u64);
                 }
             }
             return;
@@ -176,10 +230,13 @@ async fn append(appender: &Appender, records: Vec<NewRecord>) {
     };
     let mut woken: Vec<&str> = Vec::new();
     let mut refused: HashMap<(&str, DropReason), u64> = HashMap::new();
-    for (export, result) in exports.iter().zip(&report.results) {
+    let exports = runs
+        .iter()
+        .flat_map(|(export, n)| std::iter::repeat_n(export.as_str(), *n));
+    for (export, result) in exports.zip(&report.results) {
         let reason = match result {
             Appended::Stored(_) => {
-                if !woken.contains(&export.as_str()) {
+                if !woken.contains(&export) {
                     woken.push(export);
                 }
                 continue;
@@ -189,7 +246,7 @@ async fn append(appender: &Appender, records: Vec<NewRecord>) {
             Appended::DiskFull => DropReason::DiskFull,
             Appended::UnknownExport => DropReason::Unroutable,
         };
-        *refused.entry((export.as_str(), reason)).or_default() += 1;
+        *refused.entry((export, reason)).or_default() += 1;
     }
     for ((export, reason), n) in refused {
         if let Some(m) = appender.metrics.get(export) {

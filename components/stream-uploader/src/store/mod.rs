@@ -2,6 +2,7 @@
 //! transaction (one fsync) per batch of appends or acks. A record leaves only when its export
 //! acknowledged it ([`Store::ack`]), when it expired, or when the full policy overwrote it.
 
+mod insert;
 mod policy;
 mod record;
 mod schema;
@@ -13,7 +14,7 @@ mod tests;
 
 pub use policy::{DrainOrder, FullPolicy, QueuePolicy};
 pub use record::{NewRecord, StoredRecord, checksum, record_size};
-pub use worker::{StoreHandle, spawn};
+pub use worker::{PendingAppend, StoreHandle, spawn};
 
 use totals::{Totals, TotalsDelta};
 
@@ -309,63 +310,60 @@ impl Store {
             .iter()
             .map(|(name, e)| (name.clone(), e.totals))
             .collect();
-        {
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO records (export, created_ms, topic, payload, size, crc)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?;
-            for record in records {
-                let Some(export) = self.exports.get(&record.export) else {
-                    report.results.push(Appended::UnknownExport);
-                    continue;
-                };
-                let (Some(t), policy) = (totals.get_mut(&record.export), &export.policy) else {
-                    report.results.push(Appended::UnknownExport);
-                    continue;
-                };
-                let size = record_size(&record.topic, &record.payload);
-                if size > policy.max_bytes {
-                    report.results.push(Appended::TooLarge);
-                    continue;
-                }
-                let over = |t: &Totals| {
-                    t.bytes + size > policy.max_bytes || t.records + 1 > policy.max_records
-                };
-                if over(t) {
-                    match policy.on_full {
-                        FullPolicy::RejectNewData => {
-                            report.results.push(Appended::QueueFull);
-                            continue;
-                        }
-                        FullPolicy::OverwriteOldestData => {
-                            let need_bytes = (t.bytes + size).saturating_sub(policy.max_bytes);
-                            let need_records = (t.records + 1).saturating_sub(policy.max_records);
-                            let (n, bytes) =
-                                delete_oldest(&tx, export.id, need_bytes, need_records)?;
-                            t.records = t.records.saturating_sub(n);
-                            t.bytes = t.bytes.saturating_sub(bytes);
-                            delta.removed(export.id, n, bytes);
-                            *report.overwritten.entry(record.export.clone()).or_default() += n;
-                        }
+        // Accepted rows wait here and go in multi-row statements; they are flushed before an
+        // overwrite deletes old records, so the deletes see every row counted in the totals.
+        let mut rows: Vec<insert::Row<'_>> = Vec::with_capacity(records.len());
+        let mut row_results: Vec<usize> = Vec::with_capacity(records.len());
+        for record in records {
+            let Some(export) = self.exports.get(&record.export) else {
+                report.results.push(Appended::UnknownExport);
+                continue;
+            };
+            let (Some(t), policy) = (totals.get_mut(&record.export), &export.policy) else {
+                report.results.push(Appended::UnknownExport);
+                continue;
+            };
+            let size = record_size(&record.topic, &record.payload);
+            if size > policy.max_bytes {
+                report.results.push(Appended::TooLarge);
+                continue;
+            }
+            let over = |t: &Totals| {
+                t.bytes + size > policy.max_bytes || t.records + 1 > policy.max_records
+            };
+            if over(t) {
+                match policy.on_full {
+                    FullPolicy::RejectNewData => {
+                        report.results.push(Appended::QueueFull);
+                        continue;
+                    }
+                    FullPolicy::OverwriteOldestData => {
+                        flush_rows(&tx, &mut rows, &mut row_results, &mut report)?;
+                        let need_bytes = (t.bytes + size).saturating_sub(policy.max_bytes);
+                        let need_records = (t.records + 1).saturating_sub(policy.max_records);
+                        let (n, bytes) = delete_oldest(&tx, export.id, need_bytes, need_records)?;
+                        t.records = t.records.saturating_sub(n);
+                        t.bytes = t.bytes.saturating_sub(bytes);
+                        delta.removed(export.id, n, bytes);
+                        *report.overwritten.entry(record.export.clone()).or_default() += n;
                     }
                 }
-                let crc = checksum(record.created_ms, &record.topic, &record.payload);
-                insert.execute(params![
-                    export.id,
-                    record.created_ms,
-                    record.topic,
-                    record.payload,
-                    size as i64,
-                    crc,
-                ])?;
-                t.records += 1;
-                t.bytes += size;
-                delta.added(export.id, 1, size);
-                report
-                    .results
-                    .push(Appended::Stored(tx.last_insert_rowid()));
             }
+            let crc = checksum(record.created_ms, &record.topic, &record.payload);
+            rows.push(insert::Row {
+                export: export.id,
+                record,
+                size,
+                crc,
+            });
+            row_results.push(report.results.len());
+            // Filled in by the flush.
+            report.results.push(Appended::Stored(0));
+            t.records += 1;
+            t.bytes += size;
+            delta.added(export.id, 1, size);
         }
+        flush_rows(&tx, &mut rows, &mut row_results, &mut report)?;
         delta.write(&tx)?;
         tx.commit()?;
         for (name, t) in totals {
@@ -683,6 +681,21 @@ impl Store {
             e.totals.bytes = e.totals.bytes.saturating_add_signed(bytes);
         }
     }
+}
+
+/// Inserts the waiting rows and records their sequence numbers in the report.
+fn flush_rows(
+    tx: &rusqlite::Transaction<'_>,
+    rows: &mut Vec<insert::Row<'_>>,
+    row_results: &mut Vec<usize>,
+    report: &mut AppendReport,
+) -> rusqlite::Result<()> {
+    let seqs = insert::insert_rows(tx, rows)?;
+    for (at, seq) in row_results.drain(..).zip(seqs) {
+        report.results[at] = Appended::Stored(seq);
+    }
+    rows.clear();
+    Ok(())
 }
 
 /// Deletes one record by sequence number, returning its export and size (the totals of the

@@ -54,12 +54,23 @@ impl StoreHandle {
 
     /// Appends durably; returns once the transaction holding the records is committed.
     pub async fn append(&self, records: Vec<NewRecord>) -> Result<AppendReport, StoreError> {
+        self.submit_append(records).await?.committed().await
+    }
+
+    /// Queues an append and returns without waiting for its commit, so a caller can hand over
+    /// the next batch while this one is being written: batches queued meanwhile share the next
+    /// transaction (one fsync). The records are durable only once [`PendingAppend::committed`]
+    /// returns `Ok`.
+    pub async fn submit_append(
+        &self,
+        records: Vec<NewRecord>,
+    ) -> Result<PendingAppend, StoreError> {
         let (reply, rx) = oneshot::channel();
         self.tx
             .send(Request::Append(records, reply))
             .await
             .map_err(|_| StoreError::Stopped)?;
-        rx.await.map_err(|_| StoreError::Stopped)?
+        Ok(PendingAppend(rx))
     }
 
     /// Runs `f` on the store thread and returns its result.
@@ -76,6 +87,17 @@ impl StoreHandle {
             .await
             .map_err(|_| StoreError::Stopped)?;
         rx.await.map_err(|_| StoreError::Stopped)?
+    }
+}
+
+/// An append handed to the store thread, not yet known to be committed.
+#[derive(Debug)]
+pub struct PendingAppend(oneshot::Receiver<Result<AppendReport, StoreError>>);
+
+impl PendingAppend {
+    /// Waits for the transaction holding the records: `Ok` means they are durable.
+    pub async fn committed(self) -> Result<AppendReport, StoreError> {
+        self.0.await.map_err(|_| StoreError::Stopped)?
     }
 }
 

@@ -5,6 +5,7 @@
 //! `stream-uploader-bench [--backlog-mb 1024] [--moto-url http://127.0.0.1:5000]`
 
 mod crash_child;
+mod ingest_rate;
 mod measure;
 
 use clap::{Parser, Subcommand};

@@ -10,7 +10,7 @@ use stream_uploader::store::{self, DrainOrder, NewRecord, QueuePolicy, Store, St
 use stream_uploader::validate::{Export, PartitionKey, validate};
 use tokio_util::sync::CancellationToken;
 
-const EXPORT: &str = "bench";
+pub(crate) const EXPORT: &str = "bench";
 /// Concurrent producers in the append measurement (as several routes would be).
 const PRODUCERS: u64 = 4;
 /// Records per producer call.
@@ -23,7 +23,7 @@ fn policy() -> QueuePolicy {
     }
 }
 
-fn open(dir: &Path) -> anyhow::Result<StoreHandle> {
+pub(crate) fn open(dir: &Path) -> anyhow::Result<StoreHandle> {
     let (store, _) = Store::open(
         &dir.join("queue.db"),
         &[(EXPORT.to_owned(), policy())],
@@ -32,7 +32,7 @@ fn open(dir: &Path) -> anyhow::Result<StoreHandle> {
     Ok(store::spawn(store)?)
 }
 
-fn record(n: u64, pad: usize) -> NewRecord {
+pub(crate) fn record(n: u64, pad: usize) -> NewRecord {
     let payload = format!(
         r#"{{"device":"plc{}","point":"temperature","value":{}.5,"quality":"good","gatewayTimeMs":{},"pad":"{}"}}"#,
         n % 16,
@@ -158,24 +158,35 @@ pub async fn all(
     let rates = scratch.path().join("rates");
     std::fs::create_dir_all(&rates)?;
     let store = open(&rates)?;
-    let t = Instant::now();
+    let (t, cpu0) = (Instant::now(), cpu_secs());
     append_all(&store, records, 60).await?;
     let append_rate = records as f64 / t.elapsed().as_secs_f64();
+    let append_cpu_us = (cpu_secs() - cpu0) / records as f64 * 1e6;
     rows.push((
-        "durable append (WAL, FULL, group commit)".into(),
+        format!("durable append, store API ({PRODUCERS} producers × {PRODUCER_BATCH}, each awaits its commit)"),
         append_rate,
         "rec/s".into(),
     ));
-    let t = Instant::now();
+    rows.push((
+        "… process CPU per appended record (user + system, all threads)".into(),
+        append_cpu_us,
+        "µs".into(),
+    ));
+    let (t, cpu0) = (Instant::now(), cpu_secs());
     let drained = drain_all(&store).await?;
     let drain_rate = drained as f64 / t.elapsed().as_secs_f64();
+    let drain_cpu_us = (cpu_secs() - cpu0) / drained.max(1) as f64 * 1e6;
     rows.push((
         "drain (peek 500 + durable ack)".into(),
         drain_rate,
         "rec/s".into(),
     ));
+    rows.push((
+        "… process CPU per drained record".into(),
+        drain_cpu_us,
+        "µs".into(),
+    ));
     drop(store);
-
     // 2. RSS while a backlog of `backlog_mb` builds up and drains (about 1 KB records).
     let big = scratch.path().join("backlog");
     std::fs::create_dir_all(&big)?;
@@ -247,7 +258,24 @@ pub async fn all(
     assert_eq!(first.records.len(), 500);
     drop(reopened);
 
-    // 4. CPU per 1k rec/s to Kinesis on moto.
+    // 4. Durable append through the input path (after the RSS figures, which it would raise).
+    let ingest = scratch.path().join("ingest");
+    std::fs::create_dir_all(&ingest)?;
+    let cpu0 = cpu_secs();
+    let ingest_rate = crate::ingest_rate::ingest_rate(&ingest, records).await?;
+    let ingest_cpu_us = (cpu_secs() - cpu0) / records as f64 * 1e6;
+    rows.push((
+        "durable append, input path (4 publishers → route → appender → group commit)".into(),
+        ingest_rate,
+        "rec/s".into(),
+    ));
+    rows.push((
+        "… process CPU per appended record".into(),
+        ingest_cpu_us,
+        "µs".into(),
+    ));
+
+    // 5. CPU per 1k rec/s to Kinesis on moto.
     let mut kinesis = None;
     if let Some(url) = moto_url {
         kinesis = Some(kinesis_cpu(&url, kinesis_records, scratch.path()).await?);
@@ -273,6 +301,10 @@ pub async fn all(
     let json = serde_json::json!({
         "bench": "stream-uploader",
         "append_rec_per_s": append_rate.round(),
+        "ingest_append_rec_per_s": ingest_rate.round(),
+        "append_cpu_us_per_rec": (append_cpu_us * 100.0).round() / 100.0,
+        "ingest_cpu_us_per_rec": (ingest_cpu_us * 100.0).round() / 100.0,
+        "drain_cpu_us_per_rec": (drain_cpu_us * 100.0).round() / 100.0,
         "drain_rec_per_s": drain_rate.round(),
         "backlog_disk_mb": backlog_disk.round(),
         "rss_max_mb_with_backlog": (rss_max * 10.0).round() / 10.0,
