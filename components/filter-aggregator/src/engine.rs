@@ -9,8 +9,8 @@ use crate::point_index::PointIndex;
 use crate::reduce::{self, Published, Texts};
 use crate::rule::{Rule, StatSet, WindowSpec};
 use crate::stats::RuleStats;
-use crate::window::{Admit, SpecStates};
-use edge_model::{Aggregate, DeviceId, Quality, Reading, Value};
+use crate::window::{Admit, Sample, SpecStates};
+use edge_model::{Aggregate, DeviceId, Quality, Reading, Stats, TimeWindow, Value};
 use std::sync::Arc;
 
 /// A reading refused by a rule.
@@ -56,7 +56,7 @@ pub struct Reload {
 struct RuleRuntime {
     rule: Rule,
     stats: RuleStats,
-    /// Per window: value → interned state name.
+    /// Per window: value → state id in the window's table of names.
     states: Vec<Vec<StateKey>>,
     /// Per window: the open windows of the rule's points, by point ordinal.
     windows: Vec<SpecStates>,
@@ -69,22 +69,25 @@ struct RuleRuntime {
 
 impl RuleRuntime {
     fn new(rule: Rule, now_ms: i64) -> Self {
+        let mut windows: Vec<SpecStates> = rule.windows.iter().map(SpecStates::for_spec).collect();
+        // The mapped names come first in each table, so a reload that keeps the windows (and
+        // their tables) of an unchanged rule finds the same ids.
         let states = rule
             .windows
             .iter()
-            .map(|w| {
+            .zip(&mut windows)
+            .map(|(w, table)| {
                 w.states
                     .iter()
                     .map(|(text, name)| StateKey {
                         int: text.parse().ok(),
                         boolean: text.parse().ok(),
                         text: text.clone(),
-                        name: Arc::from(name.as_str()),
+                        id: table.state_id(name),
                     })
                     .collect()
             })
             .collect();
-        let windows = rule.windows.iter().map(SpecStates::for_spec).collect();
         Self {
             rule,
             stats: RuleStats::default(),
@@ -262,26 +265,29 @@ impl Engine {
             let windows = rule.windows.iter().zip(runtime.windows.iter_mut());
             for (i, (spec, states)) in windows.enumerate() {
                 let state = if spec.stats.contains(StatSet::STATES) {
-                    reading.value().map(|v| state_of(&runtime.states[i], v))
+                    reading
+                        .value()
+                        .map(|v| state_of(&runtime.states[i], states, v))
                 } else {
                     None
                 };
-                let admit = states.push(slot.ordinal, spec, self.clock, t, number, state);
+                let mut emitter = Emitter {
+                    device: &self.device_ids[device_index as usize],
+                    point,
+                    rule,
+                    spec,
+                    unit,
+                    out: &mut *out,
+                    emitted: 0,
+                };
+                let sample = Sample { t, number, state };
+                let admit = states.push(slot.ordinal, spec, self.clock, sample, &mut |w, s| {
+                    emitter.emit(w, s);
+                });
                 if admit == Some(Admit::Late) {
                     runtime.stats.late += 1;
                 }
-                let emitted = close_window(
-                    spec,
-                    states,
-                    slot.ordinal,
-                    self.clock,
-                    &self.device_ids[device_index as usize],
-                    point,
-                    rule,
-                    unit,
-                    out,
-                );
-                runtime.stats.aggregates += emitted;
+                runtime.stats.aggregates += emitter.emitted;
             }
         }
         match reduce::decide(
@@ -325,17 +331,17 @@ impl Engine {
             let (device, point) = index.key(id);
             let unit = slot.unit(&self.units);
             for (spec, states) in runtime.rule.windows.iter().zip(runtime.windows.iter_mut()) {
-                runtime.stats.aggregates += close_window(
-                    spec,
-                    states,
-                    slot.ordinal,
-                    clock,
-                    &self.device_ids[device as usize],
+                let mut emitter = Emitter {
+                    device: &self.device_ids[device as usize],
                     point,
-                    &runtime.rule,
+                    rule: &runtime.rule,
+                    spec,
                     unit,
-                    out,
-                );
+                    out: &mut *out,
+                    emitted: 0,
+                };
+                states.close(slot.ordinal, spec, clock, &mut |w, s| emitter.emit(w, s));
+                runtime.stats.aggregates += emitter.emitted;
             }
         }
     }
@@ -471,11 +477,11 @@ struct StateKey {
     text: String,
     int: Option<i64>,
     boolean: Option<bool>,
-    name: Arc<str>,
+    id: u16,
 }
 
-/// The state name of a value: its mapped name, else its own text.
-fn state_of(keys: &[StateKey], value: &Value) -> Arc<str> {
+/// The state id of a value: that of its mapped name, else that of its own text.
+fn state_of(keys: &[StateKey], table: &mut SpecStates, value: &Value) -> u16 {
     let found = match value {
         Value::Int(i) => keys.iter().find(|k| k.int == Some(*i)),
         Value::Bool(b) => keys.iter().find(|k| k.boolean == Some(*b)),
@@ -483,7 +489,7 @@ fn state_of(keys: &[StateKey], value: &Value) -> Arc<str> {
         Value::Float(_) => None,
     };
     if let Some(key) = found {
-        return key.name.clone();
+        return key.id;
     }
     let text = match value {
         Value::Text(s) => s.clone(),
@@ -493,35 +499,31 @@ fn state_of(keys: &[StateKey], value: &Value) -> Arc<str> {
     };
     keys.iter()
         .find(|k| k.text == text)
-        .map_or_else(|| Arc::from(text.as_str()), |k| k.name.clone())
+        .map_or_else(|| table.state_id(&text), |k| k.id)
 }
 
-/// Closes what `clock` ends in one window state; returns how many aggregates it emitted.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "the parts of one point's context, borrowed apart"
-)]
-fn close_window(
-    spec: &WindowSpec,
-    states: &mut SpecStates,
-    ordinal: u32,
-    clock: i64,
-    device: &DeviceId,
-    point: &str,
-    rule: &Rule,
-    unit: Option<&str>,
-    out: &mut Outputs,
-) -> u64 {
-    let mut emitted = 0;
-    states.close(ordinal, spec, clock, &mut |span, stats| {
-        let mut aggregate = Aggregate::new(point, format!("{}.{}", rule.id, spec.id), span, stats);
-        if let Some(unit) = unit {
+/// Turns the closed windows of one point under one window spec into aggregates.
+struct Emitter<'a> {
+    device: &'a DeviceId,
+    point: &'a str,
+    rule: &'a Rule,
+    spec: &'a WindowSpec,
+    unit: Option<&'a str>,
+    out: &'a mut Outputs,
+    /// How many it emitted.
+    emitted: u64,
+}
+
+impl Emitter<'_> {
+    fn emit(&mut self, span: TimeWindow, stats: Stats) {
+        let window = format!("{}.{}", self.rule.id, self.spec.id);
+        let mut aggregate = Aggregate::new(self.point, window, span, stats);
+        if let Some(unit) = self.unit {
             aggregate = aggregate.with_unit(unit);
         }
-        out.aggregates.push((device.clone(), aggregate));
-        emitted += 1;
-    });
-    emitted
+        self.out.aggregates.push((self.device.clone(), aggregate));
+        self.emitted += 1;
+    }
 }
 
 #[cfg(test)]

@@ -12,17 +12,18 @@ mod panes;
 mod points;
 mod ring;
 mod spec_states;
+mod state_names;
 mod states;
 mod store;
 
 pub use acc::{Accumulate, Bound, Full, NoNumbers, Spread, percentile_of_sorted};
 pub use spec_states::SpecStates;
+pub use state_names::{MAX_STATES, OTHER, StateNames};
 
 use crate::rule::{StatSet, WindowSpec};
 use edge_model::{Stats, TimeWindow};
 use states::Durations;
 use std::num::NonZeroU32;
-use std::sync::Arc;
 use store::PaneStore;
 
 /// The readings of one hop-sized slice of time.
@@ -42,12 +43,37 @@ struct Pane<A> {
 /// the numbers of the open panes, when it reports percentiles.
 #[derive(Debug, Clone, Default)]
 struct Extras {
-    /// (timestamp, state) in timestamp order.
-    events: Vec<(i64, Arc<str>)>,
+    /// State changes in timestamp order.
+    events: Vec<Event>,
     /// The last event of the panes already dropped: the state a later window starts in.
-    carry: Option<(i64, Arc<str>)>,
+    carry: Option<Event>,
     /// (timestamp, number) in arrival order.
     values: Vec<(i64, f64)>,
+}
+
+/// One reading of a state point: its timestamp in the high 48 bits and its interned state in
+/// the low 16, so 8 bytes where a timestamp and a name took 24 (state points read often keep
+/// a dozen of these per open window). Timestamps are kept within ±2^47 ms (about 4,460 years
+/// either side of 1970); one beyond is logged at that bound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Event(i64);
+
+impl Event {
+    const T_MIN: i64 = -(1 << 47);
+    const T_MAX: i64 = (1 << 47) - 1;
+
+    fn new(t: i64, state: u16) -> Self {
+        Self((t.clamp(Self::T_MIN, Self::T_MAX) << 16) | i64::from(state))
+    }
+
+    /// The timestamp (bounded as above).
+    fn t(self) -> i64 {
+        self.0 >> 16
+    }
+
+    fn state(self) -> u16 {
+        (self.0 & 0xffff) as u16
+    }
 }
 
 /// Whether a reading was taken into a window.
@@ -80,19 +106,33 @@ impl Default for WindowState {
     }
 }
 
+/// A reading as windows see it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sample {
+    /// Its timestamp.
+    pub t: i64,
+    /// Its value, if a number (for the statistics).
+    pub number: Option<f64>,
+    /// Its state id, if its window reports state durations.
+    pub state: Option<u16>,
+}
+
 impl WindowState {
-    /// Adds a reading at `t`: a number for the statistics, a state for state durations.
-    /// `clock` is the gateway clock; a reading whose windows it (or a newer reading) has
-    /// ended, grace included, is late even if those windows held nothing.
+    /// Adds a reading: a number for the statistics, a state for state durations. `clock` is
+    /// the gateway clock; a reading whose windows it (or a newer reading) has ended, grace
+    /// included, is late even if those windows held nothing. The windows that the reading
+    /// itself ends are closed (handed to `emit`) before it is added, which frees their
+    /// panes first: a point's ring then needs no slot beyond the panes of its open windows.
     fn push<A: Accumulate>(
         &mut self,
         panes: &mut impl PaneStore<A>,
         spec: &WindowSpec,
+        names: &StateNames,
         clock: i64,
-        t: i64,
-        number: Option<f64>,
-        state: Option<Arc<str>>,
+        sample: Sample,
+        emit: &mut impl FnMut(TimeWindow, Stats),
     ) -> Admit {
+        let Sample { t, number, state } = sample;
         let pane_start = t.div_euclid(spec.hop_ms).saturating_mul(spec.hop_ms);
         // The window starting at the pane is the last one holding it: once that is closed,
         // all of them are.
@@ -103,6 +143,9 @@ impl WindowState {
             return Admit::Late;
         }
         self.watermark = self.watermark.max(t);
+        // Such windows end before the reading's pane starts (end + grace <= t), so they do
+        // not hold it.
+        self.close(panes, spec, names, clock, emit);
         panes.add(pane_start, t, number);
         if let Some(x) = number
             && !spec.percentiles.is_empty()
@@ -118,8 +161,9 @@ impl WindowState {
                 let more = if events.len() < 4 { 1 } else { events.len() };
                 events.reserve_exact(more);
             }
-            let i = events.partition_point(|(et, _)| *et <= t);
-            events.insert(i, (t, state));
+            let event = Event::new(t, state);
+            let i = events.partition_point(|e| e.t() <= event.t());
+            events.insert(i, event);
         }
         Admit::Accepted
     }
@@ -130,6 +174,7 @@ impl WindowState {
         &mut self,
         panes: &mut impl PaneStore<A>,
         spec: &WindowSpec,
+        names: &StateNames,
         clock: i64,
         emit: &mut impl FnMut(TimeWindow, Stats),
     ) {
@@ -142,7 +187,7 @@ impl WindowState {
             if end.saturating_add(spec.grace_ms) > clock {
                 break;
             }
-            if let Some(stats) = self.window_stats(panes, spec, start, end)
+            if let Some(stats) = self.window_stats(panes, spec, names, start, end)
                 && let Ok(window) = TimeWindow::new(start, end)
             {
                 emit(window, stats);
@@ -160,7 +205,7 @@ impl WindowState {
         panes.drop_before(start);
         // Panes are hop-aligned, so an event is in a dropped pane exactly when it is earlier.
         if let Some(log) = &mut self.extras {
-            let gone = log.events.partition_point(|(t, _)| *t < start);
+            let gone = log.events.partition_point(|e| e.t() < start);
             if gone > 0 {
                 log.carry = log.events.drain(..gone).next_back();
             }
@@ -173,6 +218,7 @@ impl WindowState {
         &self,
         panes: &impl PaneStore<A>,
         spec: &WindowSpec,
+        names: &StateNames,
         start: i64,
         end: i64,
     ) -> Option<Stats> {
@@ -213,16 +259,16 @@ impl WindowState {
         if spec.stats.contains(StatSet::STATES) {
             let log = self.extras.as_deref();
             let events = log.map_or(&[][..], |l| l.events.as_slice());
-            let first = events.partition_point(|(t, _)| *t < start);
+            let first = events.partition_point(|e| e.t() < start);
             let before = first
                 .checked_sub(1)
                 .and_then(|i| events.get(i))
                 .or(log.and_then(|l| l.carry.as_ref()));
-            let mut durations = Durations::starting(start, before.map(|(_, s)| s.clone()));
-            for (t, state) in events.iter().skip(first).take_while(|(t, _)| *t < end) {
-                durations.change(*t, state);
+            let mut durations = Durations::starting(start, before.map(|e| e.state()));
+            for e in events.iter().skip(first).take_while(|e| e.t() < end) {
+                durations.change(e.t(), e.state());
             }
-            stats.state_durations_ms = durations.finish(end);
+            stats.state_durations_ms = durations.finish(end, names);
         }
         Some(stats)
     }

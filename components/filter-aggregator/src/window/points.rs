@@ -3,11 +3,10 @@
 //! grows or shrinks at window boundaries.
 
 use super::ring::{Ring, RingHead, Slot, slots_for};
-use super::{Accumulate, Admit, WindowState};
+use super::{Accumulate, Admit, Sample, StateNames, WindowState};
 use crate::arena::{Arena, CHUNK};
 use crate::rule::WindowSpec;
 use edge_model::{Stats, TimeWindow};
-use std::sync::Arc;
 
 /// Window states of one spec whose panes sit in `per_point` slots per point.
 #[derive(Debug)]
@@ -15,6 +14,8 @@ pub struct Points<A> {
     heads: Arena<(WindowState, RingHead<A>)>,
     slots: Arena<Slot<A>>,
     per_point: usize,
+    /// The spec's state names, shared by its points.
+    names: StateNames,
 }
 
 impl<A: Accumulate> Points<A> {
@@ -24,6 +25,7 @@ impl<A: Accumulate> Points<A> {
             heads: Arena::default(),
             slots: Arena::default(),
             per_point: slots_for(spec.length_ms, spec.hop_ms, spec.grace_ms),
+            names: StateNames::default(),
         }
     }
 
@@ -35,6 +37,11 @@ impl<A: Accumulate> Points<A> {
         let ordinal = self.heads.push(Default::default());
         debug_assert_eq!(Some(first), self.first_slot(ordinal));
         ordinal
+    }
+
+    /// The id of a state name in this spec's table.
+    pub fn state_id(&mut self, name: &str) -> u16 {
+        self.names.id(name)
     }
 
     /// Clears the state of the point at `ordinal`.
@@ -49,18 +56,18 @@ impl<A: Accumulate> Points<A> {
         }
     }
 
-    /// Adds a reading of the point at `ordinal`; `None` if there is no such point.
+    /// Adds a reading of the point at `ordinal`, first closing the windows it ends (handed
+    /// to `emit`); `None` if there is no such point.
     pub fn push(
         &mut self,
         ordinal: u32,
         spec: &WindowSpec,
         clock: i64,
-        t: i64,
-        number: Option<f64>,
-        state: Option<Arc<str>>,
+        sample: Sample,
+        emit: &mut impl FnMut(TimeWindow, Stats),
     ) -> Option<Admit> {
-        let (s, mut ring) = self.ring(ordinal, spec)?;
-        Some(s.push(&mut ring, spec, clock, t, number, state))
+        let (s, mut ring, names) = self.ring(ordinal, spec)?;
+        Some(s.push(&mut ring, spec, names, clock, sample, emit))
     }
 
     /// Closes what `clock` ends for the point at `ordinal`, handing each window to `emit`.
@@ -71,8 +78,8 @@ impl<A: Accumulate> Points<A> {
         clock: i64,
         emit: &mut impl FnMut(TimeWindow, Stats),
     ) {
-        if let Some((state, mut ring)) = self.ring(ordinal, spec) {
-            state.close(&mut ring, spec, clock, emit);
+        if let Some((state, mut ring, names)) = self.ring(ordinal, spec) {
+            state.close(&mut ring, spec, names, clock, emit);
         }
     }
 
@@ -85,8 +92,12 @@ impl<A: Accumulate> Points<A> {
         u32::try_from(first).ok()
     }
 
-    /// The state and the ring of the point at `ordinal`.
-    fn ring(&mut self, ordinal: u32, spec: &WindowSpec) -> Option<(&mut WindowState, Ring<'_, A>)> {
+    /// The state and the ring of the point at `ordinal`, with the state names.
+    fn ring(
+        &mut self,
+        ordinal: u32,
+        spec: &WindowSpec,
+    ) -> Option<(&mut WindowState, Ring<'_, A>, &StateNames)> {
         let first = self.first_slot(ordinal)?;
         let slots = self.slots.run_mut(first, self.per_point)?;
         let (state, head) = self.heads.get_mut(ordinal)?;
@@ -97,6 +108,7 @@ impl<A: Accumulate> Points<A> {
                 head,
                 slots,
             },
+            &self.names,
         ))
     }
 }

@@ -11,19 +11,13 @@ use super::{Accumulate, Pane};
 /// Slots per point at most: a sliding window with more panes spills the rest.
 pub(super) const MAX_SLOTS: usize = 64;
 
-/// The slots a point needs for `spec` when its readings arrive in order (windows are closed
-/// right after each reading): the panes of every window not yet ended by the grace, and one
-/// more for the reading that ends the oldest. A tumbling window with a grace goes without
-/// that one: it serves only a reading a whole window after the previous one, which spills.
+/// The slots a point needs for `spec` when its readings arrive in order: the panes of every
+/// window not yet ended by the grace (a reading closes the windows it ends before it is
+/// added, so it never needs a slot beyond those).
 pub(super) fn slots_for(length_ms: i64, hop_ms: i64, grace_ms: i64) -> usize {
     let hop = hop_ms.max(1);
     let span = length_ms.saturating_add(grace_ms.max(0));
-    let covering = span.saturating_add(hop - 1) / hop;
-    let panes = if hop < length_ms || grace_ms <= 0 {
-        covering.saturating_add(1)
-    } else {
-        covering
-    };
+    let panes = span.saturating_add(hop - 1) / hop;
     usize::try_from(panes)
         .unwrap_or(MAX_SLOTS)
         .clamp(1, MAX_SLOTS)
@@ -295,13 +289,12 @@ mod tests {
 
     #[test]
     fn a_window_gets_a_slot_for_each_pane_it_holds_with_in_order_readings() {
-        // 1 min / 10 s with 2 s grace: six panes per window, one more for the grace, one for
-        // the reading that ends the oldest window.
-        assert_eq!(slots_for(60_000, 10_000, 2_000), 8);
-        assert_eq!(slots_for(60_000, 10_000, 0), 7);
-        // Tumbling: the open window and the next; with a grace, a reading a whole window
-        // after the last one spills.
-        assert_eq!(slots_for(60_000, 60_000, 0), 2);
+        // 1 min / 10 s with 2 s grace: six panes per window, one more for the grace.
+        assert_eq!(slots_for(60_000, 10_000, 2_000), 7);
+        assert_eq!(slots_for(60_000, 10_000, 0), 6);
+        // Tumbling: the open window, and the next during the grace; a reading a whole
+        // window after the last one spills.
+        assert_eq!(slots_for(60_000, 60_000, 0), 1);
         assert_eq!(slots_for(60_000, 60_000, 5_000), 2);
         assert_eq!(slots_for(i64::MAX, 1, 0), MAX_SLOTS);
     }

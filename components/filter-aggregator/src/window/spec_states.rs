@@ -2,10 +2,9 @@
 //! ordinal in the rule, each with the smallest accumulator that gives the spec's statistics.
 
 use super::points::Points;
-use super::{Accumulate, Admit, Bound, Full, NoNumbers, Spread};
+use super::{Accumulate, Admit, Bound, Full, NoNumbers, Sample, Spread};
 use crate::rule::WindowSpec;
 use edge_model::{Stats, TimeWindow};
-use std::sync::Arc;
 
 /// Window states of one spec, by point ordinal.
 #[derive(Debug)]
@@ -56,22 +55,27 @@ impl SpecStates {
         each!(self, states => states.add())
     }
 
+    /// The id of a state name in this spec's table (bounded: see [`super::MAX_STATES`]).
+    pub fn state_id(&mut self, name: &str) -> u16 {
+        each!(self, states => states.state_id(name))
+    }
+
     /// Clears the state of the point at `ordinal` (its rule changed).
     pub fn reset(&mut self, ordinal: u32) {
         each!(self, states => states.reset(ordinal));
     }
 
-    /// Adds a reading of the point at `ordinal`; `None` if there is no such point.
+    /// Adds a reading of the point at `ordinal`, first closing the windows it ends (handed
+    /// to `emit`); `None` if there is no such point.
     pub fn push(
         &mut self,
         ordinal: u32,
         spec: &WindowSpec,
         clock: i64,
-        t: i64,
-        number: Option<f64>,
-        state: Option<Arc<str>>,
+        sample: Sample,
+        emit: &mut impl FnMut(TimeWindow, Stats),
     ) -> Option<Admit> {
-        each!(self, states => states.push(ordinal, spec, clock, t, number, state))
+        each!(self, states => states.push(ordinal, spec, clock, sample, emit))
     }
 
     /// Closes what `clock` ends for the point at `ordinal`, handing each window to `emit`.
@@ -136,12 +140,18 @@ mod tests {
         let spec = spec(StatSet::MAX);
         let mut states = SpecStates::for_spec(&spec);
         let (a, b) = (states.add(), states.add());
+        let sample = |t, x| Sample {
+            t,
+            number: Some(x),
+            state: None,
+        };
+        let mut none = |_, _| panic!("nothing closes yet");
         assert_eq!(
-            states.push(a, &spec, 0, 100, Some(1.0), None),
+            states.push(a, &spec, 0, sample(100, 1.0), &mut none),
             Some(Admit::Accepted)
         );
         assert_eq!(
-            states.push(b, &spec, 0, 200, Some(5.0), None),
+            states.push(b, &spec, 0, sample(200, 5.0), &mut none),
             Some(Admit::Accepted)
         );
         states.reset(b);
@@ -150,6 +160,6 @@ mod tests {
             states.close(ordinal, &spec, i64::MAX, &mut |_, s| maxima.push(s.max));
         }
         assert_eq!(maxima, vec![Some(1.0)]);
-        assert_eq!(states.push(7, &spec, 0, 100, Some(1.0), None), None);
+        assert_eq!(states.push(7, &spec, 0, sample(100, 1.0), &mut none), None);
     }
 }

@@ -7,6 +7,7 @@
 //! needs `target/<profile>/filter-aggregator` and `target/<profile>/gg-local`, or
 //! `$GG_LOCAL_BIN`).
 
+mod heap;
 mod through_runtime;
 
 use edge_model::{ComponentName, GatewayId};
@@ -127,7 +128,7 @@ fn main() -> anyhow::Result<()> {
 
     // Memory: 100k points, each read twice so reduction state and open windows exist (a
     // snapshot right after the points arrived), then read on to a steady state.
-    let before = rss_kib();
+    let (before, heap_before) = (rss_kib(), heap::live_bytes());
     let mut engine = new_engine(t0)?;
     let mut out = Outputs::default();
     let per_device = RSS_POINTS / DEVICES;
@@ -144,7 +145,7 @@ fn main() -> anyhow::Result<()> {
             }
         }
     }
-    let after = rss_kib();
+    let (after, heap_after) = (rss_kib(), heap::live_bytes());
     drop(out);
     // Steady state: the same points, read on through the pipeline the service runs (raw
     // batches of 60 readings of one device in, messages out and dropped as if published),
@@ -170,7 +171,7 @@ fn main() -> anyhow::Result<()> {
         drop(pipeline.on_tick(t));
         round += 1;
     }
-    let steady = rss_kib();
+    let (steady, heap_steady) = (rss_kib(), heap::live_bytes());
     let held = pipeline.engine.point_count();
     drop(pipeline);
 
@@ -255,6 +256,15 @@ fn main() -> anyhow::Result<()> {
         "| RSS of the process in steady state | {:.1} MiB | |",
         steady as f64 / 1024.0
     );
+    let heap_delta = |at: Option<i64>| at.zip(heap_before).map(|(a, b)| a - b);
+    let mib = |bytes: i64| bytes as f64 / (1024.0 * 1024.0);
+    if let (Some(arrived), Some(steady)) = (heap_delta(heap_after), heap_delta(heap_steady)) {
+        println!(
+            "| live heap of the points, two readings each / steady state (delta) | {:.1} MiB / {:.1} MiB | |",
+            mib(arrived),
+            mib(steady)
+        );
+    }
     if let (Some(m), Some(rate)) = (&through, runtime_rate) {
         println!(
             "| through gg-local: readings sent / back | {} / {} | |",
@@ -276,6 +286,8 @@ fn main() -> anyhow::Result<()> {
             "rssKiB": after,
             "steadyRssDeltaKiB": steady.saturating_sub(before),
             "steadyRssKiB": steady,
+            "heapDeltaKiB": heap_delta(heap_after).map(|b| b / 1024),
+            "steadyHeapDeltaKiB": heap_delta(heap_steady).map(|b| b / 1024),
             "runtimeReadingsSent": through.as_ref().map(|m| m.sent),
             "runtimeReadingsBack": through.as_ref().map(|m| m.received),
             "runtimeReadingsPerSec": runtime_rate.map(f64::round),
