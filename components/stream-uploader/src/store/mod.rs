@@ -2,6 +2,7 @@
 //! transaction (one fsync) per batch of appends or acks. A record leaves only when its export
 //! acknowledged it ([`Store::ack`]), when it expired, or when the full policy overwrote it.
 
+mod ack;
 mod insert;
 mod policy;
 mod record;
@@ -569,22 +570,8 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut delta = TotalsDelta::default();
-        let mut deleted = 0;
-        {
-            // Only the export's own records: its totals are the ones that change.
-            let mut delete = tx.prepare_cached(
-                "DELETE FROM records WHERE seq = ?1 AND export = ?2 RETURNING size",
-            )?;
-            for seq in seqs {
-                let size = delete
-                    .query_row(params![seq, export], |r| r.get::<_, i64>(0))
-                    .optional()?;
-                if let Some(size) = size {
-                    delta.removed(export, 1, size.max(0) as u64);
-                    deleted += 1;
-                }
-            }
-        }
+        let (deleted, bytes) = ack::delete_acked(&tx, export, seqs)?;
+        delta.removed(export, deleted, bytes);
         delta.write(&tx)?;
         tx.commit()?;
         self.apply(&delta);

@@ -683,3 +683,48 @@ fn each_reported_sequence_number_names_the_record_appended_there() {
         }
     }
 }
+
+#[test]
+fn an_ack_deletes_exactly_the_acknowledged_records_of_its_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = QueuePolicy::default();
+    let mut store = open(dir.path(), &[("a", p.clone()), ("b", p)]);
+    // a: 0..40, with b's records interleaved after a's first 10.
+    let mut batch: Vec<_> = (0..10).map(|n| rec("a", n, 5)).collect();
+    for n in 10..40 {
+        batch.push(rec("a", n, 5));
+        batch.push(rec("b", 100 + n, 5));
+    }
+    let seqs: Vec<i64> = store
+        .append(&batch)
+        .unwrap()
+        .results
+        .iter()
+        .zip(&batch)
+        .filter(|(_, r)| r.export == "a")
+        .map(|(r, _)| match r {
+            Appended::Stored(seq) => *seq,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    // A run with a hole (4 kept), a run across b's records, singles, repeats, unknown numbers.
+    let mut acked: Vec<i64> = seqs[0..4].to_vec();
+    acked.extend_from_slice(&seqs[5..20]);
+    acked.extend([seqs[25], seqs[27], seqs[27], seqs[0], 1_000_000, -3]);
+    acked.reverse();
+    assert_eq!(store.ack("a", &acked).unwrap(), 21);
+    let left = store
+        .peek("a", DrainOrder::OldestFirst, 100, u64::MAX)
+        .unwrap()
+        .records;
+    let mut expected = vec![4];
+    expected.extend((20..40).filter(|n| *n != 25 && *n != 27));
+    assert_eq!(payload_numbers(&left), expected);
+    assert_eq!(store.depth("a").unwrap().records, expected.len() as u64);
+    let b = store
+        .peek("b", DrainOrder::OldestFirst, 100, u64::MAX)
+        .unwrap()
+        .records;
+    assert_eq!(b.len(), 30, "b's records inside a's acknowledged run stay");
+    assert_eq!(store.depth("b").unwrap().records, 30);
+}
