@@ -1,40 +1,11 @@
-//! Machine states to SiteWise, against a stub that follows BatchPutAssetPropertyValue's
-//! documented shapes (no peer implements SiteWise; moto 5.2.5 does not have this call): the
-//! `data.` host prefix, POST /properties, 1 to 10 entries, per-entry errors in `errorEntries`.
+//! Machine states to SiteWise, against aws-edge's SiteWise stub (no peer implements SiteWise),
+//! which follows BatchPutAssetPropertyValue's documented shapes: the `data.` host prefix, POST
+//! /properties, 1 to 10 entries, per-entry errors in `errorEntries`.
 
 use crate::bounded;
 use crate::lake::{Lake, T0, batch, envelope, event, invoke_counted, kinesis_record, reading, seq};
-use crate::stub_http::Stub;
+use aws_edge::testing::sitewise_stub::SiteWiseStub;
 use serde_json::{Value, json};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-
-fn answer(throttled_once: &AtomicBool, body: &[u8]) -> (u16, String) {
-    let Ok(request) = serde_json::from_slice::<Value>(body) else {
-        return (400, json!({"message": "body is not JSON"}).to_string());
-    };
-    let entries = request["entries"].as_array().cloned().unwrap_or_default();
-    if entries.is_empty() || entries.len() > 10 {
-        return (400, json!({"message": "1 to 10 entries"}).to_string());
-    }
-    let mut errors = Vec::new();
-    for e in &entries {
-        let alias = e["propertyAlias"].as_str().unwrap_or_default();
-        let error = |code: &str, message: &str| {
-            json!({"entryId": e["entryId"], "errors": [{"errorCode": code,
-            "errorMessage": message, "timestamps": [e["propertyValues"][0]["timestamp"]]}]})
-        };
-        if alias.contains("/pump-2/") {
-            errors.push(error(
-                "ResourceNotFoundException",
-                "no property with this alias",
-            ));
-        } else if alias.contains("/pump-3/") && !throttled_once.swap(true, Ordering::SeqCst) {
-            errors.push(error("ThrottlingException", "slow down"));
-        }
-    }
-    (200, json!({"errorEntries": errors}).to_string())
-}
 
 fn states(device: &str, n: i64) -> Value {
     batch(
@@ -74,13 +45,10 @@ async fn states_go_to_sitewise_ten_per_call_and_only_the_throttled_record_is_ret
             )
             .await;
         }
-        let throttled = Arc::new(AtomicBool::new(false));
-        let stub = {
-            let throttled = throttled.clone();
-            Stub::start(move |r| answer(&throttled, &r.body)).await
-        };
+        // pump-2 has no SiteWise property; pump-3's first call is throttled.
+        let stub = SiteWiseStub::start("/pump-2/", "/pump-3/").await;
         let handler = lake
-            .handler_at(&lake.moto.url, &lake.moto.url, Some(&stub.url))
+            .handler_at(&lake.moto.url, &lake.moto.url, Some(stub.url()))
             .await;
         let records = || {
             vec![
@@ -120,27 +88,18 @@ async fn states_go_to_sitewise_ten_per_call_and_only_the_throttled_record_is_ret
         assert_eq!(counts.states_sent, 23 + 1);
         assert_eq!(counts.dead_letters_by_rule.get("sitewise"), Some(&1));
 
-        let requests = stub.requests.lock().unwrap().clone();
-        assert_eq!(requests.len(), 3, "26 entries in calls of at most 10");
+        let calls = stub.calls();
+        assert_eq!(calls.len(), 3, "26 entries in calls of at most 10");
         let mut aliases = Vec::new();
-        for r in &requests {
-            assert_eq!(r.path, "/properties");
+        for e in calls.iter().flatten() {
+            aliases.push(e["propertyAlias"].as_str().unwrap().to_owned());
+            let v = &e["propertyValues"][0];
             assert!(
-                r.host.starts_with("data.127.0.0.1"),
-                "the SDK's data. host prefix: {}",
-                r.host
+                v["value"]["integerValue"].is_i64(),
+                "states are integers: {v}"
             );
-            let body: Value = serde_json::from_slice(&r.body).unwrap();
-            for e in body["entries"].as_array().unwrap() {
-                aliases.push(e["propertyAlias"].as_str().unwrap().to_owned());
-                let v = &e["propertyValues"][0];
-                assert!(
-                    v["value"]["integerValue"].is_i64(),
-                    "states are integers: {v}"
-                );
-                assert_eq!(v["quality"], "GOOD");
-                assert_eq!(v["timestamp"]["timeInSeconds"], T0 / 1000);
-            }
+            assert_eq!(v["quality"], "GOOD");
+            assert_eq!(v["timestamp"]["timeInSeconds"], T0 / 1000);
         }
         assert!(aliases.contains(&"/factory/pump-1/state".to_owned()));
         assert!(aliases.contains(&"/factory/pump-1/total_parts".to_owned()));
@@ -164,7 +123,7 @@ async fn states_go_to_sitewise_ten_per_call_and_only_the_throttled_record_is_ret
         assert!(failed.is_empty());
         assert_eq!((counts.states_sent, counts.redelivered), (2, 1));
         assert_eq!(lake.lines("readings/").await.len(), 23 + 1 + 2 + 2);
-        assert!(throttled.load(Ordering::SeqCst));
+        assert!(stub.throttled());
     })
     .await;
 }
