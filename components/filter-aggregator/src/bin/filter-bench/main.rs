@@ -127,38 +127,18 @@ fn main() -> anyhow::Result<()> {
     let t0: i64 = 1_800_000_000_000;
 
     // Memory: 100k points, each read twice so reduction state and open windows exist (a
-    // snapshot right after the points arrived), then read on to a steady state.
+    // snapshot right after the points arrived), then read on to a steady state. Readings go
+    // through the pipeline the service runs (raw batches of 60 readings of one device in,
+    // messages out and dropped as if published); in steady state it is ticked after each
+    // round.
     let (before, heap_before) = (rss_kib(), heap::live_bytes());
-    let mut engine = new_engine(t0)?;
-    let mut out = Outputs::default();
-    let per_device = RSS_POINTS / DEVICES;
-    for round in 0..2u64 {
-        for p in 0..RSS_POINTS {
-            let t = t0 + round as i64 * 1000;
-            engine.ingest(
-                reading(&devices[p / per_device], p % per_device, round, t),
-                t,
-                &mut out,
-            );
-            if out.filtered.len() >= 10_000 {
-                out = Outputs::default();
-            }
-        }
-    }
-    let (after, heap_after) = (rss_kib(), heap::live_bytes());
-    drop(out);
-    // Steady state: the same points, read on through the pipeline the service runs (raw
-    // batches of 60 readings of one device in, messages out and dropped as if published),
-    // ticked after each round.
     let mut pipeline = Pipeline::new(
-        engine,
+        new_engine(t0)?,
         ComponentName::new("com.smartfactory.FilterAggregator")?,
         GatewayId::new("bench-gateway")?,
     );
-    let mut t = t0 + 1000;
-    let mut round = 2u64;
-    while t < t0 + STEADY_MS {
-        t += STEADY_STEP_MS;
+    let per_device = RSS_POINTS / DEVICES;
+    let read_all = |pipeline: &mut Pipeline, round: u64, t: i64| {
         for device in &devices {
             let topic = format!("factory/raw/{}", device.as_str());
             for first in (0..per_device).step_by(BATCH) {
@@ -168,6 +148,16 @@ fn main() -> anyhow::Result<()> {
                 drop(pipeline.on_readings(&topic, batch, t));
             }
         }
+    };
+    for round in 0..2u64 {
+        read_all(&mut pipeline, round, t0 + round as i64 * 1000);
+    }
+    let (after, heap_after) = (rss_kib(), heap::live_bytes());
+    let mut t = t0 + 1000;
+    let mut round = 2u64;
+    while t < t0 + STEADY_MS {
+        t += STEADY_STEP_MS;
+        read_all(&mut pipeline, round, t);
         drop(pipeline.on_tick(t));
         round += 1;
     }
