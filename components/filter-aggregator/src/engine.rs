@@ -109,17 +109,28 @@ pub const MAX_RULES: usize = NONE as usize;
 /// Marks a point without windows in `PointSlot::ordinal`.
 const NO_ORDINAL: u32 = u32::MAX;
 
-/// State of one point, 32 bytes: points are many. Its windows live with its rule, so points
+/// Marks "no unit" in a slot's 11-bit unit index.
+const NO_UNIT: u16 = (1 << 11) - 1;
+
+/// At most this many distinct units are kept for aggregates; points with a unit beyond have
+/// aggregates without one.
+pub const MAX_UNITS: usize = NO_UNIT as usize;
+
+/// State of one point, 24 bytes: points are many. Its windows live with its rule, so points
 /// without windows pay nothing for them.
 #[derive(Debug)]
 struct PointSlot {
-    last: Published,
+    /// What was last published ([`Published::pack`]): timestamp and value bits here, kind
+    /// and quality in the low 5 bits of `tag`.
+    t: i64,
+    bits: u64,
     /// The point's index in its rule's window states; `NO_ORDINAL` if the rule has none.
     ordinal: u32,
     /// Index of the rule that handles it; `NONE` when no rule selects it.
     rule: u16,
-    /// Index in the engine's units of the latest reading's unit (for aggregates), or `NONE`.
-    unit: u16,
+    /// The index in the engine's units of the latest reading's unit (for aggregates; or
+    /// `NO_UNIT`) in the high 11 bits, the last publication's kind and quality in the low 5.
+    tag: u16,
 }
 
 impl PointSlot {
@@ -128,7 +139,21 @@ impl PointSlot {
     }
 
     fn unit<'a>(&self, units: &'a [Arc<str>]) -> Option<&'a str> {
-        units.get(self.unit as usize).map(|u| &**u)
+        units.get(usize::from(self.tag >> 5)).map(|u| &**u)
+    }
+
+    fn set_unit(&mut self, unit: u16) {
+        self.tag = (unit.min(NO_UNIT) << 5) | (self.tag & 0x1f);
+    }
+
+    fn last(&self) -> Published {
+        Published::unpack(self.t, self.bits, (self.tag & 0x1f) as u8)
+    }
+
+    fn set_last(&mut self, last: Published) {
+        let (t, bits, code) = last.pack();
+        (self.t, self.bits) = (t, bits);
+        self.tag = (self.tag & !0x1f) | u16::from(code & 0x1f);
     }
 }
 
@@ -150,12 +175,15 @@ fn new_slot(rules: &mut [RuleRuntime], rule: Option<u32>) -> PointSlot {
             .last()
             .unwrap_or(NO_ORDINAL)
     });
-    PointSlot {
+    let mut slot = PointSlot {
+        t: 0,
+        bits: 0,
         rule: rule_index(rule),
-        unit: NONE,
+        tag: NO_UNIT << 5,
         ordinal,
-        last: Published::default(),
-    }
+    };
+    slot.set_last(Published::default());
+    slot
 }
 
 /// The rule engine.
@@ -256,7 +284,7 @@ impl Engine {
         if let Some(unit) = reading.unit()
             && slot.unit(&self.units) != Some(unit)
         {
-            slot.unit = intern(&mut self.units, unit);
+            slot.set_unit(intern(&mut self.units, unit));
         }
         if slot.ordinal != NO_ORDINAL && reading.quality() != Quality::Bad {
             let number = reading.value().and_then(Value::as_f64);
@@ -290,13 +318,10 @@ impl Engine {
                 runtime.stats.aggregates += emitter.emitted;
             }
         }
-        match reduce::decide(
-            &rule.reduction,
-            &mut slot.last,
-            &mut self.texts,
-            &reading,
-            t,
-        ) {
+        let mut last = slot.last();
+        let decision = reduce::decide(&rule.reduction, &mut last, &mut self.texts, &reading, t);
+        slot.set_last(last);
+        match decision {
             Ok(()) => {
                 runtime.stats.published += 1;
                 out.filtered.push(reading);
@@ -396,7 +421,7 @@ impl Engine {
                 continue;
             }
             report.points_reset += 1;
-            self.texts.release(&slot.last);
+            self.texts.release(&slot.last());
             // The point leaves an unchanged rule: its windows there are cleared (reloads are
             // rare: the ordinal stays unused). Those of a changed rule went with it.
             let kept = slot
@@ -444,16 +469,16 @@ impl Engine {
     }
 }
 
-/// The index of `unit` among the units seen, adding it if new; `NONE` once `NONE` units are
-/// known (aggregates of a point with a unit beyond that carry none).
+/// The index of `unit` among the units seen, adding it if new; `NO_UNIT` once [`MAX_UNITS`]
+/// units are known (aggregates of a point with a unit beyond that carry none).
 fn intern(units: &mut Vec<Arc<str>>, unit: &str) -> u16 {
     let at = units.iter().position(|u| **u == *unit).or_else(|| {
-        (units.len() < usize::from(NONE)).then(|| {
+        (units.len() < MAX_UNITS).then(|| {
             units.push(Arc::from(unit));
             units.len() - 1
         })
     });
-    at.and_then(|i| u16::try_from(i).ok()).unwrap_or(NONE)
+    at.and_then(|i| u16::try_from(i).ok()).unwrap_or(NO_UNIT)
 }
 
 /// A rule index as a slot keeps it (validation keeps rules below [`MAX_RULES`]).
@@ -531,8 +556,48 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_point_slot_stays_at_32_bytes() {
+    fn a_point_slot_stays_at_24_bytes() {
         // One per point: the memory benchmark's budget rests on this size.
-        assert_eq!(size_of::<PointSlot>(), 32);
+        assert_eq!(size_of::<PointSlot>(), 24);
+    }
+
+    #[test]
+    fn a_slot_keeps_its_unit_and_last_publication_apart() {
+        let mut slot = new_slot(&mut [], None);
+        let units: Vec<Arc<str>> = (0..MAX_UNITS).map(|i| Arc::from(format!("u{i}"))).collect();
+        assert_eq!(slot.unit(&units), None);
+        slot.set_unit(MAX_UNITS as u16 - 1);
+        let mut last = Published::default();
+        let mut texts = Texts::default();
+        let reading = Reading::new(
+            edge_model::Source::new(DeviceId::new("d").unwrap(), "p"),
+            1.5,
+            Quality::Uncertain,
+            7,
+        );
+        let rule = crate::rule::Reduction {
+            deadband_abs: None,
+            deadband_pct: None,
+            heartbeat_ms: None,
+            change_only: false,
+            min_interval_ms: 0,
+            drop_bad: false,
+        };
+        reduce::decide(&rule, &mut last, &mut texts, &reading, 7).unwrap();
+        slot.set_last(last);
+        assert_eq!(slot.last(), last);
+        assert_eq!(slot.unit(&units), Some(&*units[MAX_UNITS - 1]));
+        slot.set_unit(NO_UNIT);
+        assert_eq!((slot.unit(&units), slot.last()), (None, last));
+    }
+
+    #[test]
+    fn units_beyond_the_limit_are_left_out() {
+        let mut units = Vec::new();
+        for i in 0..MAX_UNITS {
+            assert_eq!(intern(&mut units, &format!("u{i}")), i as u16);
+        }
+        assert_eq!(intern(&mut units, "one more"), NO_UNIT);
+        assert_eq!(intern(&mut units, "u3"), 3);
     }
 }

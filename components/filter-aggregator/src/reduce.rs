@@ -19,7 +19,7 @@ pub struct Published {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     /// Nothing published yet.
-    Never,
+    Never = 0,
     /// Published a reading without a value (a failed read).
     NoValue,
     Float,
@@ -90,6 +90,41 @@ impl Texts {
 }
 
 impl Published {
+    /// The timestamp, the value bits, and the kind and quality in five bits (for a caller
+    /// that packs them with its own fields).
+    pub fn pack(self) -> (i64, u64, u8) {
+        let kind = self.kind as u8;
+        let quality = match self.quality {
+            Quality::Good => 0,
+            Quality::Uncertain => 1,
+            Quality::Bad => 2,
+        };
+        (self.t, self.bits, kind << 2 | quality)
+    }
+
+    /// What [`Published::pack`] gave.
+    pub fn unpack(t: i64, bits: u64, code: u8) -> Self {
+        let kind = match code >> 2 {
+            1 => Kind::NoValue,
+            2 => Kind::Float,
+            3 => Kind::Int,
+            4 => Kind::Bool,
+            5 => Kind::Text,
+            _ => Kind::Never,
+        };
+        let quality = match code & 3 {
+            1 => Quality::Uncertain,
+            2 => Quality::Bad,
+            _ => Quality::Good,
+        };
+        Self {
+            t,
+            bits,
+            kind,
+            quality,
+        }
+    }
+
     fn record(&mut self, texts: &mut Texts, value: Option<&Value>, quality: Quality, t: i64) {
         let (kind, bits) = match value {
             None => (Kind::NoValue, 0),
@@ -194,6 +229,29 @@ fn moved(rule: &Reduction, prev: &Published, texts: &Texts, now: Option<&Value>)
 mod tests {
     use super::*;
     use edge_model::{DeviceId, Source};
+
+    #[test]
+    fn packing_keeps_every_kind_and_quality() {
+        let mut texts = Texts::default();
+        let values = [
+            None,
+            Some(Value::Float(2.5)),
+            Some(Value::Int(-3)),
+            Some(Value::Bool(true)),
+            Some(Value::Text("RUN".into())),
+        ];
+        for value in &values {
+            for quality in [Quality::Good, Quality::Uncertain, Quality::Bad] {
+                let mut last = Published::default();
+                last.record(&mut texts, value.as_ref(), quality, 42);
+                let (t, bits, code) = last.pack();
+                assert!(code < 32);
+                assert_eq!(Published::unpack(t, bits, code), last);
+            }
+        }
+        let (t, bits, code) = Published::default().pack();
+        assert_eq!(Published::unpack(t, bits, code), Published::default());
+    }
 
     fn reading(x: f64, quality: Quality) -> Reading {
         Reading::new(Source::new(DeviceId::new("d").unwrap(), "p"), x, quality, 0)
