@@ -2,23 +2,45 @@
 //! sizes, so that a point carries only what its window spec reports: nothing (count and state
 //! durations only), one bound and the mean, the spread (min, max, mean), or everything (also
 //! stddev, first, last).
-//! The count of numbers is kept by the pane, and passed in.
+//! The count of numbers is kept by the pane, and passed in. Floats are kept as [`F64`], 4-byte
+//! aligned, so that a pane slot (16-bit counts, then these) has no padding.
 
 use crate::rule::StatSet;
 use edge_model::Stats;
+
+/// An `f64` kept as two `u32` halves: 4-byte aligned.
+#[derive(Clone, Copy, PartialEq)]
+pub struct F64([u32; 2]);
+
+impl F64 {
+    fn new(x: f64) -> Self {
+        let bits = x.to_bits();
+        Self([bits as u32, (bits >> 32) as u32])
+    }
+
+    fn get(self) -> f64 {
+        f64::from_bits(u64::from(self.0[0]) | (u64::from(self.0[1]) << 32))
+    }
+}
+
+impl std::fmt::Debug for F64 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.get().fmt(f)
+    }
+}
 
 /// Statistics of a run of numbers whose count is kept outside.
 pub trait Accumulate: Clone + std::fmt::Debug {
     /// Nothing added yet.
     fn empty() -> Self;
 
-    /// Adds `x`, timestamped `t`, as number `n` (1 for the first). On equal timestamps the
-    /// first arrival stays first and the last arrival becomes last.
-    fn push(&mut self, n: u64, t: i64, x: f64);
+    /// Adds `x`, timestamped `offset` ms after its pane's start, as number `n` (1 for the
+    /// first). On equal timestamps the first arrival stays first and the last arrival
+    /// becomes last.
+    fn push(&mut self, n: u64, offset: u32, x: f64);
 
-    /// Adds `other` (`theirs` numbers) to `self` (`mine` numbers, maybe none); `other` holds
-    /// later-arriving values only where timestamps tie (panes are merged in time order, so
-    /// ties across panes cannot happen).
+    /// Adds `other` (`theirs` numbers) to `self` (`mine` numbers, maybe none); `other` is a
+    /// later pane than any merged before (panes are merged in time order).
     fn merge(&mut self, mine: u64, other: &Self, theirs: u64);
 
     /// Fills in the statistics of `wanted` it knows, for `n > 0` numbers.
@@ -38,7 +60,7 @@ impl Accumulate for NoNumbers {
         Self
     }
 
-    fn push(&mut self, _: u64, _: i64, _: f64) {}
+    fn push(&mut self, _: u64, _: u32, _: f64) {}
 
     fn merge(&mut self, _: u64, _: &Self, _: u64) {}
 
@@ -53,35 +75,37 @@ impl Accumulate for NoNumbers {
 /// report only one of them.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Bound<const HIGH: bool> {
-    bound: f64,
-    mean: f64,
+    bound: F64,
+    mean: F64,
 }
 
 impl<const HIGH: bool> Bound<HIGH> {
     /// The bound it keeps, and the one it does not.
     const KEPT: StatSet = if HIGH { StatSet::MAX } else { StatSet::MIN };
     const NOT_KEPT: StatSet = if HIGH { StatSet::MIN } else { StatSet::MAX };
+
+    /// The bound of `a` and `b` this accumulator keeps.
+    fn pick(a: f64, b: f64) -> f64 {
+        if HIGH { a.max(b) } else { a.min(b) }
+    }
 }
 
 impl<const HIGH: bool> Accumulate for Bound<HIGH> {
     fn empty() -> Self {
         Self {
-            bound: if HIGH {
+            bound: F64::new(if HIGH {
                 f64::NEG_INFINITY
             } else {
                 f64::INFINITY
-            },
-            mean: 0.0,
+            }),
+            mean: F64::new(0.0),
         }
     }
 
-    fn push(&mut self, n: u64, _: i64, x: f64) {
-        self.bound = if HIGH {
-            self.bound.max(x)
-        } else {
-            self.bound.min(x)
-        };
-        self.mean += (x - self.mean) / n as f64;
+    fn push(&mut self, n: u64, _: u32, x: f64) {
+        self.bound = F64::new(Self::pick(self.bound.get(), x));
+        let mean = self.mean.get();
+        self.mean = F64::new(mean + (x - mean) / n as f64);
     }
 
     fn merge(&mut self, mine: u64, other: &Self, theirs: u64) {
@@ -89,22 +113,19 @@ impl<const HIGH: bool> Accumulate for Bound<HIGH> {
             return;
         }
         let n = (mine + theirs) as f64;
-        self.mean += (other.mean - self.mean) * theirs as f64 / n;
-        self.bound = if HIGH {
-            self.bound.max(other.bound)
-        } else {
-            self.bound.min(other.bound)
-        };
+        let mean = self.mean.get();
+        self.mean = F64::new(mean + (other.mean.get() - mean) * theirs as f64 / n);
+        self.bound = F64::new(Self::pick(self.bound.get(), other.bound.get()));
     }
 
     fn report(&self, _: u64, wanted: StatSet, stats: &mut Stats) {
-        let bound = wanted.contains(Self::KEPT).then_some(self.bound);
+        let bound = wanted.contains(Self::KEPT).then_some(self.bound.get());
         if HIGH {
             stats.max = bound;
         } else {
             stats.min = bound;
         }
-        stats.mean = wanted.contains(StatSet::MEAN).then_some(self.mean);
+        stats.mean = wanted.contains(StatSet::MEAN).then_some(self.mean.get());
     }
 
     fn covers(wanted: StatSet) -> bool {
@@ -115,9 +136,9 @@ impl<const HIGH: bool> Accumulate for Bound<HIGH> {
 /// Smallest, largest and mean value.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Spread {
-    min: f64,
-    max: f64,
-    mean: f64,
+    min: F64,
+    max: F64,
+    mean: F64,
 }
 
 impl Spread {
@@ -127,16 +148,17 @@ impl Spread {
 impl Accumulate for Spread {
     fn empty() -> Self {
         Self {
-            min: f64::INFINITY,
-            max: f64::NEG_INFINITY,
-            mean: 0.0,
+            min: F64::new(f64::INFINITY),
+            max: F64::new(f64::NEG_INFINITY),
+            mean: F64::new(0.0),
         }
     }
 
-    fn push(&mut self, n: u64, _: i64, x: f64) {
-        self.min = self.min.min(x);
-        self.max = self.max.max(x);
-        self.mean += (x - self.mean) / n as f64;
+    fn push(&mut self, n: u64, _: u32, x: f64) {
+        self.min = F64::new(self.min.get().min(x));
+        self.max = F64::new(self.max.get().max(x));
+        let mean = self.mean.get();
+        self.mean = F64::new(mean + (x - mean) / n as f64);
     }
 
     fn merge(&mut self, mine: u64, other: &Self, theirs: u64) {
@@ -144,13 +166,14 @@ impl Accumulate for Spread {
             return;
         }
         let n = (mine + theirs) as f64;
-        self.mean += (other.mean - self.mean) * theirs as f64 / n;
-        self.min = self.min.min(other.min);
-        self.max = self.max.max(other.max);
+        let mean = self.mean.get();
+        self.mean = F64::new(mean + (other.mean.get() - mean) * theirs as f64 / n);
+        self.min = F64::new(self.min.get().min(other.min.get()));
+        self.max = F64::new(self.max.get().max(other.max.get()));
     }
 
     fn report(&self, _: u64, wanted: StatSet, stats: &mut Stats) {
-        let flag = |f: StatSet, v: f64| wanted.contains(f).then_some(v);
+        let flag = |f: StatSet, v: F64| wanted.contains(f).then_some(v.get());
         stats.min = flag(StatSet::MIN, self.min);
         stats.max = flag(StatSet::MAX, self.max);
         stats.mean = flag(StatSet::MEAN, self.mean);
@@ -162,14 +185,14 @@ impl Accumulate for Spread {
 }
 
 /// The spread, the squared deviations (Welford) and the values at the earliest and latest
-/// timestamps.
+/// timestamps (as offsets in the pane: windows are at most a week, so they fit 32 bits).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Full {
     spread: Spread,
     /// Sum of squared deviations from the mean.
-    m2: f64,
-    first: (i64, f64),
-    last: (i64, f64),
+    m2: F64,
+    first: (u32, F64),
+    last: (u32, F64),
 }
 
 impl Full {
@@ -181,21 +204,22 @@ impl Accumulate for Full {
     fn empty() -> Self {
         Self {
             spread: Spread::empty(),
-            m2: 0.0,
-            first: (i64::MAX, 0.0),
-            last: (i64::MIN, 0.0),
+            m2: F64::new(0.0),
+            first: (u32::MAX, F64::new(0.0)),
+            last: (0, F64::new(0.0)),
         }
     }
 
-    fn push(&mut self, n: u64, t: i64, x: f64) {
-        let delta = x - self.spread.mean;
-        self.spread.push(n, t, x);
-        self.m2 += delta * (x - self.spread.mean);
-        if t < self.first.0 {
-            self.first = (t, x);
+    fn push(&mut self, n: u64, offset: u32, x: f64) {
+        let delta = x - self.spread.mean.get();
+        self.spread.push(n, offset, x);
+        let m2 = self.m2.get() + delta * (x - self.spread.mean.get());
+        self.m2 = F64::new(m2);
+        if n == 1 || offset < self.first.0 {
+            self.first = (offset, F64::new(x));
         }
-        if t >= self.last.0 {
-            self.last = (t, x);
+        if n == 1 || offset >= self.last.0 {
+            self.last = (offset, F64::new(x));
         }
     }
 
@@ -204,23 +228,24 @@ impl Accumulate for Full {
             return;
         }
         let n = (mine + theirs) as f64;
-        let delta = other.spread.mean - self.spread.mean;
-        self.m2 += other.m2 + delta * delta * mine as f64 * theirs as f64 / n;
+        let delta = other.spread.mean.get() - self.spread.mean.get();
+        let m2 = self.m2.get() + other.m2.get() + delta * delta * mine as f64 * theirs as f64 / n;
+        self.m2 = F64::new(m2);
         self.spread.merge(mine, &other.spread, theirs);
-        if other.first.0 < self.first.0 {
+        // `other` is a later pane: its first comes after ours, its last after ours.
+        if mine == 0 {
             self.first = other.first;
         }
-        if other.last.0 >= self.last.0 {
-            self.last = other.last;
-        }
+        self.last = other.last;
     }
 
     fn report(&self, n: u64, wanted: StatSet, stats: &mut Stats) {
         self.spread.report(n, wanted, stats);
         let flag = |f: StatSet, v: f64| wanted.contains(f).then_some(v);
-        stats.stddev = flag(StatSet::STDDEV, (self.m2 / n as f64).max(0.0).sqrt());
-        stats.first = flag(StatSet::FIRST, self.first.1);
-        stats.last = flag(StatSet::LAST, self.last.1);
+        let variance = self.m2.get() / n as f64;
+        stats.stddev = flag(StatSet::STDDEV, variance.max(0.0).sqrt());
+        stats.first = flag(StatSet::FIRST, self.first.1.get());
+        stats.last = flag(StatSet::LAST, self.last.1.get());
     }
 
     fn covers(_: StatSet) -> bool {
@@ -247,7 +272,7 @@ mod tests {
         Full::STATS.with(Spread::STATS)
     }
 
-    fn pushed<A: Accumulate>(xs: &[(i64, f64)]) -> (A, u64) {
+    fn pushed<A: Accumulate>(xs: &[(u32, f64)]) -> (A, u64) {
         let mut acc = A::empty();
         for (n, (t, x)) in xs.iter().enumerate() {
             acc.push(n as u64 + 1, *t, *x);
@@ -283,6 +308,11 @@ mod tests {
     fn the_spread_agrees_with_the_full_accumulator_on_what_it_reports() {
         let xs = [(5, 1.0), (1, 4.0), (3, -2.0), (9, 8.5)];
         let (mut full, _) = pushed::<Full>(&xs[..1]);
+        let (later, _) = pushed::<Full>(&xs[1..]);
+        let mut first_last = Stats::default();
+        later.report(3, all(), &mut first_last);
+        // Within a pane, by offset.
+        assert_eq!((first_last.first, first_last.last), (Some(4.0), Some(8.5)));
         let (mut spread, _) = pushed::<Spread>(&xs[..1]);
         let (full_rest, n) = pushed::<Full>(&xs[1..]);
         let (spread_rest, _) = pushed::<Spread>(&xs[1..]);

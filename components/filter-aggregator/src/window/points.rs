@@ -2,7 +2,7 @@
 //! fixed run of slots of one arena (a ring per point): no heap block per point, nothing that
 //! grows or shrinks at window boundaries.
 
-use super::ring::{Ring, RingHead, Slot, slots_for};
+use super::ring::{Ring, RingHead, SLOT_LIMIT, Slot, slots_for};
 use super::{Accumulate, Admit, Sample, StateNames, WindowState};
 use crate::arena::{Arena, CHUNK};
 use crate::rule::WindowSpec;
@@ -107,6 +107,7 @@ impl<A: Accumulate> Points<A> {
                 hop: spec.hop_ms,
                 head,
                 slots,
+                limit: SLOT_LIMIT,
             },
             &self.names,
         ))

@@ -3,13 +3,18 @@
 //! shrinks at window boundaries. Pane number `q` (its start over the hop) sits in slot
 //! `q mod slots`; the ring covers the pane numbers `[base, base + slots)`. A pane outside
 //! (a reading far ahead, or far behind while newer panes are open) goes to a sorted spill
-//! vector, and moves into the ring once the panes before it are dropped.
+//! vector, and moves into the ring once the panes before it are dropped. So does a pane
+//! whose 16-bit counts are full (over 65,535 readings of one point in one hop): the spill
+//! counts in 32 bits, and such a pane stays there until dropped.
 
-use super::store::{PaneStore, tally};
+use super::store::{PaneStore, offset};
 use super::{Accumulate, Pane};
 
 /// Slots per point at most: a sliding window with more panes spills the rest.
 pub(super) const MAX_SLOTS: usize = 64;
+
+/// Readings a slot counts at most.
+pub(super) const SLOT_LIMIT: u16 = u16::MAX;
 
 /// The slots a point needs for `spec` when its readings arrive in order: the panes of every
 /// window not yet ended by the grace (a reading closes the windows it ends before it is
@@ -23,11 +28,12 @@ pub(super) fn slots_for(length_ms: i64, hop_ms: i64, grace_ms: i64) -> usize {
         .clamp(1, MAX_SLOTS)
 }
 
-/// One pane's tally; `readings == 0` marks a free slot.
+/// One pane's tally; `readings == 0` marks a free slot. Counts are 16-bit and the
+/// accumulator 4-byte aligned, so a slot has no padding (20 bytes for a max and a mean).
 #[derive(Debug, Clone)]
 pub(super) struct Slot<A> {
-    readings: u32,
-    numbers: u32,
+    readings: u16,
+    numbers: u16,
     acc: A,
 }
 
@@ -37,6 +43,15 @@ impl<A: Accumulate> Slot<A> {
             readings: 0,
             numbers: 0,
             acc: A::empty(),
+        }
+    }
+
+    /// Adds a reading `offset` ms into the pane (`readings` below the limit).
+    fn add(&mut self, offset: u32, number: Option<f64>) {
+        self.readings += 1;
+        if let Some(x) = number {
+            self.numbers += 1;
+            self.acc.push(u64::from(self.numbers), offset, x);
         }
     }
 }
@@ -68,6 +83,8 @@ pub(super) struct Ring<'a, A> {
     pub(super) hop: i64,
     pub(super) head: &'a mut RingHead<A>,
     pub(super) slots: &'a mut [Slot<A>],
+    /// Readings a slot counts at most ([`SLOT_LIMIT`]; less in tests).
+    pub(super) limit: u16,
 }
 
 impl<A: Accumulate> Ring<'_, A> {
@@ -100,6 +117,13 @@ impl<A: Accumulate> Ring<'_, A> {
         self.head.spill.as_deref().map_or(&[], Vec::as_slice)
     }
 
+    /// Puts a pane that is in neither the ring nor the spill into the spill, in order.
+    fn spill_pane(&mut self, pane: Pane<A>) {
+        let spill = self.head.spill.get_or_insert_with(Box::default);
+        let at = spill.partition_point(|p| p.start < pane.start);
+        spill.insert(at, pane);
+    }
+
     /// Moves the ring to start at pane `base` if every occupied slot stays inside, and takes in
     /// the spilled panes that then fit. Returns whether it moved.
     fn rebase(&mut self, base: i64) -> bool {
@@ -111,13 +135,17 @@ impl<A: Accumulate> Ring<'_, A> {
             let hop = self.hop;
             spill.retain(|p| {
                 let q = p.start.div_euclid(hop);
-                if !self.covers(base, q) {
+                let counts = u16::try_from(p.readings.get())
+                    .ok()
+                    .filter(|r| *r <= self.limit)
+                    .zip(u16::try_from(p.numbers).ok());
+                let Some((readings, numbers)) = counts.filter(|_| self.covers(base, q)) else {
                     return true;
-                }
+                };
                 let slot = self.slot(q);
                 self.slots[slot] = Slot {
-                    readings: p.readings.get(),
-                    numbers: p.numbers,
+                    readings,
+                    numbers,
                     acc: p.acc.clone(),
                 };
                 false
@@ -142,15 +170,14 @@ impl<A: Accumulate> PaneStore<A> for Ring<'_, A> {
 
     fn add(&mut self, start: i64, t: i64, number: Option<f64>) {
         let q = start.div_euclid(self.hop);
-        if !self.covers(self.head.base, q) {
-            let spilled = self.head.spill.as_deref_mut().and_then(|spill| {
-                let at = spill.partition_point(|p| p.start < start);
-                Some(at).filter(|&at| spill.get(at).is_some_and(|p| p.start == start))
-            });
-            if let (Some(at), Some(spill)) = (spilled, self.head.spill.as_deref_mut()) {
-                spill[at].add(t, number);
+        if let Some(spill) = self.head.spill.as_deref_mut() {
+            let at = spill.partition_point(|p| p.start < start);
+            if let Some(pane) = spill.get_mut(at).filter(|p| p.start == start) {
+                pane.add(t, number);
                 return;
             }
+        }
+        if !self.covers(self.head.base, q) {
             // Slide the ring over the pane if the occupied slots allow it (always when none
             // is): backwards to start at it, or forwards to end at it.
             let fits = if q < self.head.base {
@@ -159,40 +186,45 @@ impl<A: Accumulate> PaneStore<A> for Ring<'_, A> {
                 self.rebase(q.saturating_sub(self.len() - 1))
             };
             if !fits {
-                let spill = self.head.spill.get_or_insert_with(Box::default);
-                let at = spill.partition_point(|p| p.start < start);
-                spill.insert(at, Pane::new(start, t, number));
+                self.spill_pane(Pane::new(start, t, number));
                 return;
             }
         }
-        let slot = self.slot(q);
-        let Slot {
-            readings,
-            numbers,
-            acc,
-        } = &mut self.slots[slot];
-        tally(readings, numbers, acc, t, number);
+        let index = self.slot(q);
+        let slot = &mut self.slots[index];
+        if slot.readings >= self.limit {
+            // Full: the pane goes on in the spill, which counts in 32 bits.
+            let (readings, numbers) = (u32::from(slot.readings), u32::from(slot.numbers));
+            let mut pane = Pane::holding(start, readings, numbers, slot.acc.clone());
+            *slot = Slot::free();
+            pane.add(t, number);
+            self.spill_pane(pane);
+            return;
+        }
+        slot.add(offset(start, t), number);
     }
 
     fn visit(&self, from: i64, to: i64, mut visit: impl FnMut(u32, u32, &A)) {
         let inside = |start: i64| start >= from && start < to;
-        let base = self.head.base;
         let spill = self.spill();
-        // Spilled panes lie before the ring or after it.
-        let after = spill.partition_point(|p| p.start.div_euclid(self.hop) < base);
-        let spilled = |panes: &[Pane<A>], visit: &mut dyn FnMut(u32, u32, &A)| {
-            for p in panes.iter().filter(|p| inside(p.start)) {
-                visit(p.readings.get(), p.numbers, &p.acc);
-            }
-        };
-        spilled(&spill[..after], &mut visit);
+        // Spilled panes lie before the ring, after it, or (full ones) between its panes.
+        let mut next = 0;
         for q in self.occupied() {
-            if inside(self.start_of(q)) {
+            let start = self.start_of(q);
+            while let Some(p) = spill.get(next).filter(|p| p.start < start) {
+                if inside(p.start) {
+                    visit(p.readings.get(), p.numbers, &p.acc);
+                }
+                next += 1;
+            }
+            if inside(start) {
                 let s = &self.slots[self.slot(q)];
-                visit(s.readings, s.numbers, &s.acc);
+                visit(u32::from(s.readings), u32::from(s.numbers), &s.acc);
             }
         }
-        spilled(&spill[after..], &mut visit);
+        for p in spill[next..].iter().filter(|p| inside(p.start)) {
+            visit(p.readings.get(), p.numbers, &p.acc);
+        }
     }
 
     fn drop_before(&mut self, start: i64) {
@@ -252,13 +284,15 @@ mod tests {
         fn the_ring_holds_the_same_panes_as_a_sorted_vector(
             ops in prop::collection::vec((-20..60_i64, any::<bool>(), -1e3..1e3_f64), 1..120),
             size in 1..6_usize,
+            // Small limits send full panes to the spill as over 65,535 readings would.
+            limit in prop_oneof![Just(SLOT_LIMIT), 1..4_u16],
         ) {
             let mut head = RingHead::default();
             let mut slots: Vec<Slot<Spread>> = (0..size).map(|_| Slot::free()).collect();
             let mut reference: Panes<Pane<Spread>> = Panes::default();
             let mut floor = i64::MIN;
             for (n, (pane, drop, x)) in ops.into_iter().enumerate() {
-                let mut ring = Ring { hop: HOP, head: &mut head, slots: &mut slots };
+                let mut ring = Ring { hop: HOP, head: &mut head, slots: &mut slots, limit };
                 if drop {
                     floor = floor.max(pane * HOP);
                     ring.drop_before(floor);

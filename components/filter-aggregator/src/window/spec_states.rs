@@ -129,10 +129,10 @@ mod tests {
         // Per point and window (with the slots of the pane ring): these sizes are what the
         // memory benchmark's budget rests on.
         assert_eq!(size_of::<(WindowState, RingHead<Full>)>(), 40);
-        assert_eq!(size_of::<Slot<NoNumbers>>(), 8);
-        assert_eq!(size_of::<Slot<Bound<true>>>(), 24);
-        assert_eq!(size_of::<Slot<Spread>>(), 32);
-        assert_eq!(size_of::<Slot<Full>>(), 72);
+        assert_eq!(size_of::<Slot<NoNumbers>>(), 4);
+        assert_eq!(size_of::<Slot<Bound<true>>>(), 20);
+        assert_eq!(size_of::<Slot<Spread>>(), 28);
+        assert_eq!(size_of::<Slot<Full>>(), 60);
     }
 
     #[test]

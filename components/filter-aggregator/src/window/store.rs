@@ -20,27 +20,39 @@ pub(super) trait PaneStore<A: Accumulate> {
     fn drop_before(&mut self, start: i64);
 }
 
-/// Adds a reading to a pane's tally: `numbers` counts the numbers among the `readings`.
+/// Adds a reading at `offset` ms into its pane to the pane's tally: `numbers` counts the
+/// numbers among the `readings`.
 pub(super) fn tally<A: Accumulate>(
     readings: &mut u32,
     numbers: &mut u32,
     acc: &mut A,
-    t: i64,
+    offset: u32,
     number: Option<f64>,
 ) {
     // Saturates at over 4 billion readings of one point in one hop.
     *readings = readings.saturating_add(1);
     if let Some(x) = number {
         *numbers = numbers.saturating_add(1);
-        acc.push(u64::from(*numbers), t, x);
+        acc.push(u64::from(*numbers), offset, x);
     }
+}
+
+/// Milliseconds from a pane's start to `t` in it (windows are at most a week long).
+pub(super) fn offset(start: i64, t: i64) -> u32 {
+    u32::try_from(t.saturating_sub(start)).unwrap_or(u32::MAX)
 }
 
 impl<A: Accumulate> Pane<A> {
     /// A pane holding one reading.
     pub(super) fn new(start: i64, t: i64, number: Option<f64>) -> Self {
         let (mut readings, mut numbers, mut acc) = (0, 0, A::empty());
-        tally(&mut readings, &mut numbers, &mut acc, t, number);
+        tally(
+            &mut readings,
+            &mut numbers,
+            &mut acc,
+            offset(start, t),
+            number,
+        );
         Self::holding(start, readings, numbers, acc)
     }
 
@@ -57,7 +69,8 @@ impl<A: Accumulate> Pane<A> {
     /// Adds a reading.
     pub(super) fn add(&mut self, t: i64, number: Option<f64>) {
         let mut readings = self.readings.get();
-        tally(&mut readings, &mut self.numbers, &mut self.acc, t, number);
+        let at = offset(self.start, t);
+        tally(&mut readings, &mut self.numbers, &mut self.acc, at, number);
         self.readings = std::num::NonZeroU32::new(readings).unwrap_or(self.readings);
     }
 }
