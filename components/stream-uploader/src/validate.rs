@@ -17,7 +17,7 @@ pub const KINESIS_MAX_CALL_BYTES: u64 = 5 << 20;
 /// Bytes per Kinesis record (data + partition key).
 pub const KINESIS_MAX_RECORD_BYTES: u64 = 1 << 20;
 /// SiteWise BatchPutAssetPropertyValue: at most 10 entries per call.
-pub const SITEWISE_MAX_ENTRIES: usize = 10;
+pub const SITEWISE_MAX_ENTRIES: usize = aws_edge::sitewise::MAX_ENTRIES;
 /// S3's smallest multipart part (except the last).
 pub const S3_MIN_PART_BYTES: u64 = 5 << 20;
 

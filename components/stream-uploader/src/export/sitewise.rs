@@ -4,11 +4,8 @@
 
 use super::{Exporter, Outcome, classify};
 use crate::store::StoredRecord;
-use crate::validate::SITEWISE_MAX_ENTRIES;
-use aws_sdk_iotsitewise::types::{
-    AssetPropertyValue, BatchPutAssetPropertyValueErrorCode as Code, PutAssetPropertyValueEntry,
-    Quality, TimeInNanos, Variant,
-};
+use aws_edge::sitewise::{self, Failure, retryable};
+use aws_sdk_iotsitewise::types::{PutAssetPropertyValueEntry, Quality, Variant};
 use edge_model::{Reading, ReadingBatch};
 
 /// The SiteWise exporter.
@@ -44,58 +41,24 @@ pub fn entry_of(
     alias_template: &str,
     entry_id: String,
 ) -> Option<Result<PutAssetPropertyValueEntry, String>> {
-    let variant = match reading.value()? {
-        edge_model::Value::Float(f) => Variant::builder().double_value(*f),
-        edge_model::Value::Int(i) => match i32::try_from(*i) {
-            Ok(i) => Variant::builder().integer_value(i),
-            Err(_) => Variant::builder().double_value(*i as f64),
-        },
-        edge_model::Value::Bool(b) => Variant::builder().boolean_value(*b),
-        edge_model::Value::Text(s) => Variant::builder().string_value(s.clone()),
-    }
-    .build();
-    let ms = reading
+    let value = match reading.value()? {
+        edge_model::Value::Float(f) => Variant::builder().double_value(*f).build(),
+        edge_model::Value::Int(i) => sitewise::integer(*i),
+        edge_model::Value::Bool(b) => Variant::builder().boolean_value(*b).build(),
+        edge_model::Value::Text(s) => Variant::builder().string_value(s.clone()).build(),
+    };
+    let time_ms = reading
         .device_time_ms()
         .unwrap_or(reading.gateway_time_ms());
-    let built = (|| {
-        let time = TimeInNanos::builder()
-            .time_in_seconds(ms.div_euclid(1000))
-            .offset_in_nanos((ms.rem_euclid(1000) * 1_000_000) as i32)
-            .build()
-            .map_err(|e| e.to_string())?;
-        let quality = match reading.quality() {
-            edge_model::Quality::Good => Quality::Good,
-            edge_model::Quality::Uncertain => Quality::Uncertain,
-            edge_model::Quality::Bad => Quality::Bad,
-        };
-        let alias = alias_template
-            .replace("{device}", reading.source().device().as_str())
-            .replace("{point}", reading.source().point());
-        PutAssetPropertyValueEntry::builder()
-            .entry_id(entry_id)
-            .property_alias(alias)
-            .property_values(
-                AssetPropertyValue::builder()
-                    .value(variant)
-                    .timestamp(time)
-                    .quality(quality)
-                    .build(),
-            )
-            .build()
-            .map_err(|e| e.to_string())
-    })();
-    Some(built)
-}
-
-/// Whether a per-entry error code means "try later".
-fn retryable(code: &Code) -> bool {
-    matches!(
-        code,
-        Code::InternalFailureException
-            | Code::ServiceUnavailableException
-            | Code::ThrottlingException
-            | Code::LimitExceededException
-    )
+    let quality = match reading.quality() {
+        edge_model::Quality::Good => Quality::Good,
+        edge_model::Quality::Uncertain => Quality::Uncertain,
+        edge_model::Quality::Bad => Quality::Bad,
+    };
+    let alias = alias_template
+        .replace("{device}", reading.source().device().as_str())
+        .replace("{point}", reading.source().point());
+    Some(sitewise::entry(entry_id, alias, value, time_ms, quality))
 }
 
 impl Exporter for SiteWiseExporter {
@@ -119,53 +82,29 @@ impl Exporter for SiteWiseExporter {
                 }
             }
         }
-        for chunk in entries.chunks(SITEWISE_MAX_ENTRIES) {
-            let request: Vec<PutAssetPropertyValueEntry> =
-                chunk.iter().map(|(_, e)| e.clone()).collect();
-            let reply = self
-                .client
-                .batch_put_asset_property_value()
-                .set_entries(Some(request))
-                .send()
-                .await;
-            let output = match reply {
-                Ok(output) => output,
-                Err(e) => {
-                    let outcome = classify::call_failed("SiteWise BatchPutAssetPropertyValue", &e);
-                    for (i, _) in chunk {
-                        if outcomes[*i].is_final() {
-                            outcomes[*i] = outcome.clone();
-                        }
-                    }
-                    continue;
-                }
-            };
-            for failed in output.error_entries() {
-                let Some((i, _)) = chunk
-                    .iter()
-                    .find(|(_, e)| e.entry_id() == failed.entry_id())
-                else {
-                    continue;
-                };
-                for error in failed.errors() {
+        sitewise::put(&self.client, &entries, |i, entry, why| {
+            let outcome = match why {
+                Failure::Call(e) => classify::call_failed("SiteWise BatchPutAssetPropertyValue", e),
+                Failure::Entry(error) => {
                     let reason = format!(
                         "SiteWise entry {}: {}: {}",
-                        failed.entry_id(),
+                        entry.entry_id(),
                         error.error_code().as_str(),
                         error.error_message()
                     );
-                    let outcome = if retryable(error.error_code()) {
+                    if retryable(error.error_code()) {
                         Outcome::Retry(reason)
                     } else {
                         Outcome::Reject(reason)
-                    };
-                    // A retry wins over a rejection: the record stays queued.
-                    if outcomes[*i].is_final() {
-                        outcomes[*i] = outcome;
                     }
                 }
+            };
+            // A retry wins over a rejection: the record stays queued.
+            if outcomes[i].is_final() {
+                outcomes[i] = outcome;
             }
-        }
+        })
+        .await;
         outcomes
     }
 }
