@@ -22,6 +22,7 @@ pub use state_names::{MAX_STATES, OTHER, StateNames};
 
 use crate::rule::{StatSet, WindowSpec};
 use edge_model::{Stats, TimeWindow};
+use ring::Ring;
 use states::Durations;
 use std::num::NonZeroU32;
 use store::PaneStore;
@@ -38,17 +39,35 @@ struct Pane<A> {
     acc: A,
 }
 
-/// What only some windows keep, boxed (points are many, such windows few): the state changes
-/// of the open panes and the last one before them, when the spec reports state durations;
-/// the numbers of the open panes, when it reports percentiles.
-#[derive(Debug, Clone, Default)]
-struct Extras {
-    /// State changes in timestamp order.
+/// What only some points keep, in one box (points are many, such points few): the state
+/// changes of the open panes and the last one before them, when the spec reports state
+/// durations; the numbers of the open panes, when it reports percentiles; the panes that do
+/// not fit the ring.
+#[derive(Debug, Clone)]
+struct Extras<A> {
+    /// State changes in timestamp order; the first may be the last one before the open
+    /// panes (the state a later window starts in).
     events: Vec<Event>,
-    /// The last event of the panes already dropped: the state a later window starts in.
-    carry: Option<Event>,
     /// (timestamp, number) in arrival order.
     values: Vec<(i64, f64)>,
+    /// Panes outside the ring, in start order.
+    spill: Vec<Pane<A>>,
+}
+
+impl<A> Default for Extras<A> {
+    fn default() -> Self {
+        Self {
+            events: Vec::new(),
+            values: Vec::new(),
+            spill: Vec::new(),
+        }
+    }
+}
+
+impl<A> Extras<A> {
+    fn is_empty(&self) -> bool {
+        self.events.is_empty() && self.values.is_empty() && self.spill.is_empty()
+    }
 }
 
 /// One reading of a state point: its timestamp in the high 48 bits and its interned state in
@@ -85,22 +104,26 @@ pub enum Admit {
     Late,
 }
 
-/// The open windows of one point under one spec, with the accumulator the spec needs; its
-/// panes are kept apart (`PaneStore`) and passed in.
+/// The open windows of one point under one spec, 32 bytes (points are many): its clocks,
+/// where its ring of pane slots starts, and what only some points keep. The slots sit in the
+/// spec's arena (`ring`).
 #[derive(Debug, Clone)]
-pub struct WindowState {
+pub struct Head<A> {
     /// Every window starting before this is closed; `i64::MIN` before the first close.
     next_start: i64,
     /// Newest reading timestamp seen.
     watermark: i64,
-    extras: Option<Box<Extras>>,
+    /// Pane number of the ring's first slot in time.
+    base: i64,
+    extras: Option<Box<Extras<A>>>,
 }
 
-impl Default for WindowState {
+impl<A> Default for Head<A> {
     fn default() -> Self {
         Self {
             next_start: i64::MIN,
             watermark: 0,
+            base: 0,
             extras: None,
         }
     }
@@ -117,15 +140,14 @@ pub struct Sample {
     pub state: Option<u16>,
 }
 
-impl WindowState {
+impl<A: Accumulate> Ring<'_, A> {
     /// Adds a reading: a number for the statistics, a state for state durations. `clock` is
     /// the gateway clock; a reading whose windows it (or a newer reading) has ended, grace
     /// included, is late even if those windows held nothing. The windows that the reading
     /// itself ends are closed (handed to `emit`) before it is added, which frees their
     /// panes first: a point's ring then needs no slot beyond the panes of its open windows.
-    fn push<A: Accumulate>(
+    fn push(
         &mut self,
-        panes: &mut impl PaneStore<A>,
         spec: &WindowSpec,
         names: &StateNames,
         clock: i64,
@@ -137,24 +159,24 @@ impl WindowState {
         // The window starting at the pane is the last one holding it: once that is closed,
         // all of them are.
         let last_end = pane_start.saturating_add(spec.length_ms);
-        if pane_start < self.next_start
-            || last_end.saturating_add(spec.grace_ms) <= clock.max(self.watermark)
+        if pane_start < self.head.next_start
+            || last_end.saturating_add(spec.grace_ms) <= clock.max(self.head.watermark)
         {
             return Admit::Late;
         }
-        self.watermark = self.watermark.max(t);
+        self.head.watermark = self.head.watermark.max(t);
         // Such windows end before the reading's pane starts (end + grace <= t), so they do
         // not hold it.
-        self.close(panes, spec, names, clock, emit);
-        panes.add(pane_start, t, number);
+        self.close(spec, names, clock, emit);
+        self.add(pane_start, t, number);
         if let Some(x) = number
             && !spec.percentiles.is_empty()
         {
-            let values = &mut self.extras.get_or_insert_with(Box::default).values;
+            let values = &mut self.head.extras.get_or_insert_with(Box::default).values;
             values.push((t, x));
         }
         if let Some(state) = state {
-            let events = &mut self.extras.get_or_insert_with(Box::default).events;
+            let events = &mut self.head.extras.get_or_insert_with(Box::default).events;
             if events.len() == events.capacity() {
                 // Most windows see a state change or two: grow one at a time while small
                 // (a first push would reserve four), then double.
@@ -170,53 +192,52 @@ impl WindowState {
 
     /// Closes every window that ends `grace` before `clock` (or before the newest reading),
     /// handing each one that holds readings to `emit`.
-    fn close<A: Accumulate>(
+    fn close(
         &mut self,
-        panes: &mut impl PaneStore<A>,
         spec: &WindowSpec,
         names: &StateNames,
         clock: i64,
         emit: &mut impl FnMut(TimeWindow, Stats),
     ) {
-        let clock = clock.max(self.watermark);
-        while let Some(first) = panes.first_start() {
+        let clock = clock.max(self.head.watermark);
+        while let Some(first) = self.first_start() {
             // Windows before the first one holding the first pane hold nothing: skip them.
             let earliest = first.saturating_sub(spec.length_ms - spec.hop_ms);
-            let start = self.next_start.max(earliest);
+            let start = self.head.next_start.max(earliest);
             let end = start.saturating_add(spec.length_ms);
             if end.saturating_add(spec.grace_ms) > clock {
                 break;
             }
-            if let Some(stats) = self.window_stats(panes, spec, names, start, end)
+            if let Some(stats) = self.window_stats(spec, names, start, end)
                 && let Ok(window) = TimeWindow::new(start, end)
             {
                 emit(window, stats);
             }
             let next = start.saturating_add(spec.hop_ms);
-            self.next_start = next;
-            self.drop_panes_before(panes, next);
+            self.head.next_start = next;
+            self.drop_panes_before(next);
             if next == start {
                 break;
             }
         }
     }
 
-    fn drop_panes_before<A: Accumulate>(&mut self, panes: &mut impl PaneStore<A>, start: i64) {
-        panes.drop_before(start);
+    fn drop_panes_before(&mut self, start: i64) {
+        self.drop_before(start);
         // Panes are hop-aligned, so an event is in a dropped pane exactly when it is earlier.
-        if let Some(log) = &mut self.extras {
+        if let Some(log) = &mut self.head.extras {
+            // The last event before `start` stays: the state a later window starts in.
             let gone = log.events.partition_point(|e| e.t() < start);
-            if gone > 0 {
-                log.carry = log.events.drain(..gone).next_back();
+            if gone > 1 {
+                log.events.drain(..gone - 1);
             }
             log.values.retain(|(t, _)| *t >= start);
         }
     }
 
     /// The statistics of `[start, end)`, or `None` if it holds no reading.
-    fn window_stats<A: Accumulate>(
+    fn window_stats(
         &self,
-        panes: &impl PaneStore<A>,
         spec: &WindowSpec,
         names: &StateNames,
         start: i64,
@@ -224,7 +245,7 @@ impl WindowState {
     ) -> Option<Stats> {
         let mut acc = A::empty();
         let (mut readings, mut numbers) = (0u64, 0u64);
-        panes.visit(start, end, |pane_readings, pane_numbers, pane_acc| {
+        self.visit(start, end, |pane_readings, pane_numbers, pane_acc| {
             acc.merge(numbers, pane_acc, u64::from(pane_numbers));
             readings += u64::from(pane_readings);
             numbers += u64::from(pane_numbers);
@@ -241,6 +262,7 @@ impl WindowState {
         }
         if !spec.percentiles.is_empty() {
             let mut values: Vec<f64> = self
+                .head
                 .extras
                 .as_deref()
                 .map_or(&[][..], |e| e.values.as_slice())
@@ -257,13 +279,10 @@ impl WindowState {
             }
         }
         if spec.stats.contains(StatSet::STATES) {
-            let log = self.extras.as_deref();
+            let log = self.head.extras.as_deref();
             let events = log.map_or(&[][..], |l| l.events.as_slice());
             let first = events.partition_point(|e| e.t() < start);
-            let before = first
-                .checked_sub(1)
-                .and_then(|i| events.get(i))
-                .or(log.and_then(|l| l.carry.as_ref()));
+            let before = first.checked_sub(1).and_then(|i| events.get(i));
             let mut durations = Durations::starting(start, before.map(|e| e.state()));
             for e in events.iter().skip(first).take_while(|e| e.t() < end) {
                 durations.change(e.t(), e.state());

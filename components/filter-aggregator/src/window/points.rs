@@ -2,8 +2,8 @@
 //! fixed run of slots of one arena (a ring per point): no heap block per point, nothing that
 //! grows or shrinks at window boundaries.
 
-use super::ring::{Ring, RingHead, SLOT_LIMIT, Slot, slots_for};
-use super::{Accumulate, Admit, Sample, StateNames, WindowState};
+use super::ring::{Ring, SLOT_LIMIT, Slot, slots_for};
+use super::{Accumulate, Admit, Head, Sample, StateNames};
 use crate::arena::{Arena, CHUNK};
 use crate::rule::WindowSpec;
 use edge_model::{Stats, TimeWindow};
@@ -11,7 +11,7 @@ use edge_model::{Stats, TimeWindow};
 /// Window states of one spec whose panes sit in `per_point` slots per point.
 #[derive(Debug)]
 pub struct Points<A> {
-    heads: Arena<(WindowState, RingHead<A>)>,
+    heads: Arena<Head<A>>,
     slots: Arena<Slot<A>>,
     per_point: usize,
     /// The spec's state names, shared by its points.
@@ -66,8 +66,8 @@ impl<A: Accumulate> Points<A> {
         sample: Sample,
         emit: &mut impl FnMut(TimeWindow, Stats),
     ) -> Option<Admit> {
-        let (s, mut ring, names) = self.ring(ordinal, spec)?;
-        Some(s.push(&mut ring, spec, names, clock, sample, emit))
+        let (mut ring, names) = self.ring(ordinal, spec)?;
+        Some(ring.push(spec, names, clock, sample, emit))
     }
 
     /// Closes what `clock` ends for the point at `ordinal`, handing each window to `emit`.
@@ -78,8 +78,8 @@ impl<A: Accumulate> Points<A> {
         clock: i64,
         emit: &mut impl FnMut(TimeWindow, Stats),
     ) {
-        if let Some((state, mut ring, names)) = self.ring(ordinal, spec) {
-            state.close(&mut ring, spec, names, clock, emit);
+        if let Some((mut ring, names)) = self.ring(ordinal, spec) {
+            ring.close(spec, names, clock, emit);
         }
     }
 
@@ -92,17 +92,12 @@ impl<A: Accumulate> Points<A> {
         u32::try_from(first).ok()
     }
 
-    /// The state and the ring of the point at `ordinal`, with the state names.
-    fn ring(
-        &mut self,
-        ordinal: u32,
-        spec: &WindowSpec,
-    ) -> Option<(&mut WindowState, Ring<'_, A>, &StateNames)> {
+    /// The ring of the point at `ordinal` (with its head), and the state names.
+    fn ring(&mut self, ordinal: u32, spec: &WindowSpec) -> Option<(Ring<'_, A>, &StateNames)> {
         let first = self.first_slot(ordinal)?;
         let slots = self.slots.run_mut(first, self.per_point)?;
-        let (state, head) = self.heads.get_mut(ordinal)?;
+        let head = self.heads.get_mut(ordinal)?;
         Some((
-            state,
             Ring {
                 hop: spec.hop_ms,
                 head,

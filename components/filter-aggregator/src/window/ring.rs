@@ -8,7 +8,7 @@
 //! counts in 32 bits, and such a pane stays there until dropped.
 
 use super::store::{PaneStore, offset};
-use super::{Accumulate, Pane};
+use super::{Accumulate, Head, Pane};
 
 /// Slots per point at most: a sliding window with more panes spills the rest.
 pub(super) const MAX_SLOTS: usize = 64;
@@ -56,32 +56,10 @@ impl<A: Accumulate> Slot<A> {
     }
 }
 
-/// What a point keeps outside the arena: where its ring starts, and its spilled panes.
-#[derive(Debug, Clone)]
-pub(super) struct RingHead<A> {
-    /// Pane number of the ring's first slot in time.
-    base: i64,
-    /// Panes outside the ring, in start order.
-    #[expect(
-        clippy::box_collection,
-        reason = "8 bytes in every point's head instead of 24: few points ever spill"
-    )]
-    spill: Option<Box<Vec<Pane<A>>>>,
-}
-
-impl<A> Default for RingHead<A> {
-    fn default() -> Self {
-        Self {
-            base: 0,
-            spill: None,
-        }
-    }
-}
-
 /// A point's ring, borrowed from the arena together with its head.
 pub(super) struct Ring<'a, A> {
     pub(super) hop: i64,
-    pub(super) head: &'a mut RingHead<A>,
+    pub(super) head: &'a mut Head<A>,
     pub(super) slots: &'a mut [Slot<A>],
     /// Readings a slot counts at most ([`SLOT_LIMIT`]; less in tests).
     pub(super) limit: u16,
@@ -114,14 +92,35 @@ impl<A: Accumulate> Ring<'_, A> {
     }
 
     fn spill(&self) -> &[Pane<A>] {
-        self.head.spill.as_deref().map_or(&[], Vec::as_slice)
+        self.head
+            .extras
+            .as_deref()
+            .map_or(&[], |e| e.spill.as_slice())
     }
 
     /// Puts a pane that is in neither the ring nor the spill into the spill, in order.
     fn spill_pane(&mut self, pane: Pane<A>) {
-        let spill = self.head.spill.get_or_insert_with(Box::default);
+        let spill = &mut self.head.extras.get_or_insert_with(Box::default).spill;
         let at = spill.partition_point(|p| p.start < pane.start);
         spill.insert(at, pane);
+    }
+
+    /// Takes the spilled panes out of the head (to be put back).
+    fn take_spill(&mut self) -> Vec<Pane<A>> {
+        self.head
+            .extras
+            .as_deref_mut()
+            .map(|e| std::mem::take(&mut e.spill))
+            .unwrap_or_default()
+    }
+
+    /// Puts the spilled panes back; the box goes once it holds nothing.
+    fn put_spill(&mut self, spill: Vec<Pane<A>>) {
+        if !spill.is_empty() {
+            self.head.extras.get_or_insert_with(Box::default).spill = spill;
+        } else if self.head.extras.as_deref().is_some_and(|e| e.is_empty()) {
+            self.head.extras = None;
+        }
     }
 
     /// Moves the ring to start at pane `base` if every occupied slot stays inside, and takes in
@@ -131,7 +130,8 @@ impl<A: Accumulate> Ring<'_, A> {
             return false;
         }
         self.head.base = base;
-        if let Some(mut spill) = self.head.spill.take() {
+        let mut spill = self.take_spill();
+        if !spill.is_empty() {
             let hop = self.hop;
             spill.retain(|p| {
                 let q = p.start.div_euclid(hop);
@@ -150,10 +150,8 @@ impl<A: Accumulate> Ring<'_, A> {
                 };
                 false
             });
-            if !spill.is_empty() {
-                self.head.spill = Some(spill);
-            }
         }
+        self.put_spill(spill);
         true
     }
 }
@@ -170,7 +168,7 @@ impl<A: Accumulate> PaneStore<A> for Ring<'_, A> {
 
     fn add(&mut self, start: i64, t: i64, number: Option<f64>) {
         let q = start.div_euclid(self.hop);
-        if let Some(spill) = self.head.spill.as_deref_mut() {
+        if let Some(spill) = self.head.extras.as_deref_mut().map(|e| &mut e.spill) {
             let at = spill.partition_point(|p| p.start < start);
             if let Some(pane) = spill.get_mut(at).filter(|p| p.start == start) {
                 pane.add(t, number);
@@ -238,15 +236,13 @@ impl<A: Accumulate> PaneStore<A> for Ring<'_, A> {
                 self.slots[slot] = Slot::free();
             }
         }
-        let Some(mut spill) = self.head.spill.take() else {
+        let mut spill = self.take_spill();
+        spill.retain(|p| p.start >= start);
+        let Some(first_spilled) = spill.first().map(|p| p.start.div_euclid(self.hop)) else {
+            self.put_spill(spill);
             return;
         };
-        spill.retain(|p| p.start >= start);
-        if spill.is_empty() {
-            return;
-        }
-        let first_spilled = spill[0].start.div_euclid(self.hop);
-        self.head.spill = Some(spill);
+        self.put_spill(spill);
         // Take in what now fits, starting the ring at the earliest pane if possible.
         let first_in_ring = self.occupied().next();
         let earliest = first_in_ring.map_or(first_spilled, |q| q.min(first_spilled));
@@ -287,7 +283,7 @@ mod tests {
             // Small limits send full panes to the spill as over 65,535 readings would.
             limit in prop_oneof![Just(SLOT_LIMIT), 1..4_u16],
         ) {
-            let mut head = RingHead::default();
+            let mut head = Head::default();
             let mut slots: Vec<Slot<Spread>> = (0..size).map(|_| Slot::free()).collect();
             let mut reference: Panes<Pane<Spread>> = Panes::default();
             let mut floor = i64::MIN;

@@ -94,8 +94,8 @@ impl SpecStates {
 mod tests {
     use super::*;
     use crate::rule::StatSet;
-    use crate::window::WindowState;
-    use crate::window::ring::{RingHead, Slot};
+    use crate::window::Head;
+    use crate::window::ring::Slot;
 
     fn spec(stats: StatSet) -> WindowSpec {
         WindowSpec {
@@ -128,7 +128,7 @@ mod tests {
         assert_eq!(kind(StatSet::FIRST), "full");
         // Per point and window (with the slots of the pane ring): these sizes are what the
         // memory benchmark's budget rests on.
-        assert_eq!(size_of::<(WindowState, RingHead<Full>)>(), 40);
+        assert_eq!(size_of::<Head<Full>>(), 32);
         assert_eq!(size_of::<Slot<NoNumbers>>(), 4);
         assert_eq!(size_of::<Slot<Bound<true>>>(), 20);
         assert_eq!(size_of::<Slot<Spread>>(), 28);
