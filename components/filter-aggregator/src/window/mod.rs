@@ -41,13 +41,19 @@ struct Pane<A> {
 
 /// What only some points keep, in one box (points are many, such points few): the state
 /// changes of the open panes and the last one before them, when the spec reports state
-/// durations; the numbers of the open panes, when it reports percentiles; the panes that do
-/// not fit the ring.
+/// durations; in a second box, rarer still, the numbers of the open panes when it reports
+/// percentiles, and the panes that do not fit the ring.
 #[derive(Debug, Clone)]
 struct Extras<A> {
     /// State changes in timestamp order; the first may be the last one before the open
     /// panes (the state a later window starts in).
     events: Vec<Event>,
+    rare: Option<Box<Rare<A>>>,
+}
+
+/// See [`Extras`].
+#[derive(Debug, Clone)]
+struct Rare<A> {
     /// (timestamp, number) in arrival order.
     values: Vec<(i64, f64)>,
     /// Panes outside the ring, in start order.
@@ -58,15 +64,42 @@ impl<A> Default for Extras<A> {
     fn default() -> Self {
         Self {
             events: Vec::new(),
-            values: Vec::new(),
-            spill: Vec::new(),
+            rare: None,
         }
     }
 }
 
 impl<A> Extras<A> {
     fn is_empty(&self) -> bool {
-        self.events.is_empty() && self.values.is_empty() && self.spill.is_empty()
+        self.events.is_empty() && self.rare.is_none()
+    }
+
+    fn rare_mut(&mut self) -> &mut Rare<A> {
+        self.rare.get_or_insert_with(|| {
+            Box::new(Rare {
+                values: Vec::new(),
+                spill: Vec::new(),
+            })
+        })
+    }
+
+    fn values(&self) -> &[(i64, f64)] {
+        self.rare.as_deref().map_or(&[], |r| r.values.as_slice())
+    }
+
+    fn spill(&self) -> &[Pane<A>] {
+        self.rare.as_deref().map_or(&[], |r| r.spill.as_slice())
+    }
+
+    /// Frees the second box once it holds nothing.
+    fn tidy(&mut self) {
+        if self
+            .rare
+            .as_deref()
+            .is_some_and(|r| r.values.is_empty() && r.spill.is_empty())
+        {
+            self.rare = None;
+        }
     }
 }
 
@@ -172,7 +205,8 @@ impl<A: Accumulate> Ring<'_, A> {
         if let Some(x) = number
             && !spec.percentiles.is_empty()
         {
-            let values = &mut self.head.extras.get_or_insert_with(Box::default).values;
+            let extras = self.head.extras.get_or_insert_with(Box::default);
+            let values = &mut extras.rare_mut().values;
             values.push((t, x));
         }
         if let Some(state) = state {
@@ -231,7 +265,10 @@ impl<A: Accumulate> Ring<'_, A> {
             if gone > 1 {
                 log.events.drain(..gone - 1);
             }
-            log.values.retain(|(t, _)| *t >= start);
+            if let Some(rare) = &mut log.rare {
+                rare.values.retain(|(t, _)| *t >= start);
+            }
+            log.tidy();
         }
     }
 
@@ -265,7 +302,7 @@ impl<A: Accumulate> Ring<'_, A> {
                 .head
                 .extras
                 .as_deref()
-                .map_or(&[][..], |e| e.values.as_slice())
+                .map_or(&[][..], |e| e.values())
                 .iter()
                 .filter(|(t, _)| *t >= start && *t < end)
                 .map(|(_, x)| *x)

@@ -92,15 +92,13 @@ impl<A: Accumulate> Ring<'_, A> {
     }
 
     fn spill(&self) -> &[Pane<A>] {
-        self.head
-            .extras
-            .as_deref()
-            .map_or(&[], |e| e.spill.as_slice())
+        self.head.extras.as_deref().map_or(&[], |e| e.spill())
     }
 
     /// Puts a pane that is in neither the ring nor the spill into the spill, in order.
     fn spill_pane(&mut self, pane: Pane<A>) {
-        let spill = &mut self.head.extras.get_or_insert_with(Box::default).spill;
+        let extras = self.head.extras.get_or_insert_with(Box::default);
+        let spill = &mut extras.rare_mut().spill;
         let at = spill.partition_point(|p| p.start < pane.start);
         spill.insert(at, pane);
     }
@@ -110,16 +108,23 @@ impl<A: Accumulate> Ring<'_, A> {
         self.head
             .extras
             .as_deref_mut()
-            .map(|e| std::mem::take(&mut e.spill))
+            .and_then(|e| e.rare.as_deref_mut())
+            .map(|r| std::mem::take(&mut r.spill))
             .unwrap_or_default()
     }
 
     /// Puts the spilled panes back; the box goes once it holds nothing.
     fn put_spill(&mut self, spill: Vec<Pane<A>>) {
         if !spill.is_empty() {
-            self.head.extras.get_or_insert_with(Box::default).spill = spill;
-        } else if self.head.extras.as_deref().is_some_and(|e| e.is_empty()) {
-            self.head.extras = None;
+            let extras = self.head.extras.get_or_insert_with(Box::default);
+            extras.rare_mut().spill = spill;
+            return;
+        }
+        if let Some(extras) = self.head.extras.as_deref_mut() {
+            extras.tidy();
+            if extras.is_empty() {
+                self.head.extras = None;
+            }
         }
     }
 
@@ -168,7 +173,12 @@ impl<A: Accumulate> PaneStore<A> for Ring<'_, A> {
 
     fn add(&mut self, start: i64, t: i64, number: Option<f64>) {
         let q = start.div_euclid(self.hop);
-        if let Some(spill) = self.head.extras.as_deref_mut().map(|e| &mut e.spill) {
+        let rare = self
+            .head
+            .extras
+            .as_deref_mut()
+            .and_then(|e| e.rare.as_deref_mut());
+        if let Some(spill) = rare.map(|r| &mut r.spill) {
             let at = spill.partition_point(|p| p.start < start);
             if let Some(pane) = spill.get_mut(at).filter(|p| p.start == start) {
                 pane.add(t, number);
