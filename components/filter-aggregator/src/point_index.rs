@@ -1,18 +1,11 @@
 //! Point ids: (device, point name) → a dense `u32`, so that per-point state lives in plain
 //! vectors. Names are kept once, in one text arena, and the table holds only ids: a point
-//! costs about 30 bytes here, where a map keyed by boxed names cost over 70.
+//! costs about 25 bytes here, where a map keyed by boxed names cost over 70. Devices are kept
+//! per run of consecutive ids (adapters publish a device's points together), not per point.
 
 use crate::arena::Arena;
 use crate::point_hash::Fnv;
 use std::hash::Hasher;
-
-/// Where a point's name starts in the arena (it ends where the next point's starts), and its
-/// device.
-#[derive(Debug, Clone, Copy)]
-struct Key {
-    device: u32,
-    start: u32,
-}
 
 /// Open-addressing table (linear probing) from (device index, point name) to point id.
 #[derive(Debug, Default)]
@@ -20,8 +13,11 @@ pub struct PointIndex {
     /// Point id + 1 per bucket; 0 is empty. Length is a power of two, at most 7/8 full
     /// (linear probing stays short at that load for hits; misses only add points).
     buckets: Vec<u32>,
-    /// Per point id; one item per point, so arena indices count up like ids.
-    keys: Arena<Key>,
+    /// Per point id, where its name starts in `names` (it ends where the next one starts);
+    /// one item per point, so arena indices count up like ids.
+    starts: Arena<u32>,
+    /// (first id, device) of each run of consecutive ids of one device, ids ascending.
+    devices: Vec<(u32, u32)>,
     len: usize,
     names: String,
 }
@@ -53,7 +49,10 @@ impl PointIndex {
         }
         let start = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
         self.names.push_str(name);
-        let id = self.keys.push(Key { device, start });
+        let id = self.starts.push(start);
+        if self.devices.last().is_none_or(|(_, d)| *d != device) {
+            self.devices.push((id, device));
+        }
         self.len += 1;
         self.place(id, hash(device, name));
         id
@@ -61,16 +60,24 @@ impl PointIndex {
 
     /// The device index and name of point `id`.
     pub fn key(&self, id: u32) -> (u32, &str) {
+        (self.device(id), self.name(id))
+    }
+
+    fn name(&self, id: u32) -> &str {
         let end = self
-            .keys
+            .starts
             .get(id.saturating_add(1))
-            .map_or(self.names.len(), |next| next.start as usize);
-        self.keys.get(id).map_or((0, ""), |k| {
-            (
-                k.device,
-                self.names.get(k.start as usize..end).unwrap_or(""),
-            )
+            .map_or(self.names.len(), |next| *next as usize);
+        self.starts.get(id).map_or("", |start| {
+            self.names.get(*start as usize..end).unwrap_or("")
         })
+    }
+
+    fn device(&self, id: u32) -> u32 {
+        let run = self.devices.partition_point(|(first, _)| *first <= id);
+        run.checked_sub(1)
+            .and_then(|i| self.devices.get(i))
+            .map_or(0, |(_, device)| *device)
     }
 
     /// How many points.
@@ -84,8 +91,7 @@ impl PointIndex {
     }
 
     fn key_is(&self, id: u32, device: u32, name: &str) -> bool {
-        let (d, n) = self.key(id);
-        d == device && n == name
+        self.name(id) == name && self.device(id) == device
     }
 
     fn place(&mut self, id: u32, hash: usize) {
@@ -140,5 +146,22 @@ mod tests {
         }
         assert_eq!(index.get(3, "p1"), None);
         assert_eq!(index.get(0, "p500"), None);
+    }
+
+    #[test]
+    fn devices_interleaved_point_by_point_keep_their_points() {
+        let mut index = PointIndex::default();
+        for p in 0..300 {
+            for d in [2, 0, 1] {
+                index.insert(d, &format!("p{p}"));
+            }
+        }
+        for p in 0..300 {
+            for d in 0..3 {
+                let id = index.get(d, &format!("p{p}")).unwrap();
+                assert_eq!(index.key(id), (d, format!("p{p}").as_str()));
+            }
+        }
+        assert_eq!(index.devices.len(), 900);
     }
 }

@@ -212,9 +212,14 @@ impl<A: Accumulate> Ring<'_, A> {
         if let Some(state) = state {
             let events = &mut self.head.extras.get_or_insert_with(Box::default).events;
             if events.len() == events.capacity() {
-                // Most windows see a state change or two: grow one at a time while small
-                // (a first push would reserve four), then double.
-                let more = if events.len() < 4 { 1 } else { events.len() };
+                // A state point keeps its readings of an open window or so, and keeps that
+                // capacity: grow one at a time while small (a first push would reserve
+                // four), then by an eighth (at least two), not to double the peak.
+                let more = if events.len() < 4 {
+                    1
+                } else {
+                    (events.len() / 8).max(2)
+                };
                 events.reserve_exact(more);
             }
             let event = Event::new(t, state);
