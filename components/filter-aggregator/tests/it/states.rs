@@ -88,3 +88,33 @@ fn a_shift_of_running_idle_and_down_adds_up_to_the_window() {
     assert_eq!(durations["down"], 3_000);
     assert_eq!(durations.values().sum::<i64>(), LENGTH);
 }
+
+#[test]
+fn states_past_the_bound_of_a_window_spec_count_under_other() {
+    use filter_aggregator::window::{MAX_STATES, OTHER};
+    let mut engine = engine(rules());
+    let mut out = Outputs::default();
+    // Unmapped values count under their own text: 300 of them, 10 ms each, in one window.
+    let values = 4..304_i64;
+    for v in values.clone() {
+        engine.ingest(reading("state", v, v * 10), v * 10, &mut out);
+    }
+    engine.ingest(reading("state", 1, 12_000), 12_000, &mut out);
+    engine.tick(LENGTH + GRACE, &mut out);
+    assert_eq!(out.aggregates.len(), 1);
+    let durations = out.aggregates[0].1.stats().state_durations_ms;
+    // The three mapped names hold their places in the table, and the last is kept for OTHER.
+    let named = MAX_STATES - 1 - 3;
+    assert_eq!(durations.len(), named + 1);
+    assert_eq!(durations["4"], 10);
+    assert!(!durations.contains_key(&(4 + named as i64).to_string()));
+    let others = values.end - 4 - named as i64;
+    assert_eq!(durations[OTHER], (others - 1) * 10 + (LENGTH - 303 * 10));
+    assert_eq!(durations.values().sum::<i64>(), LENGTH - 40);
+    // Mapped values still count under their names.
+    engine.tick(2 * LENGTH + GRACE, &mut out);
+    assert_eq!(
+        out.aggregates[1].1.stats().state_durations_ms["running"],
+        LENGTH - 2_000
+    );
+}
