@@ -8,8 +8,10 @@ use std::path::{Path, PathBuf};
 pub struct Labelled {
     /// Feature values per row, in the model's feature order.
     pub rows: Vec<Vec<f64>>,
-    /// The `anomaly` label per row.
+    /// The `anomaly` label per row (all false in a file without that column).
     pub labels: Vec<bool>,
+    /// Whether the file has an `anomaly` column (SKAB's anomaly-free file has none).
+    pub labelled: bool,
 }
 
 /// Every `*.csv` in the subfolders of `root` (sorted), as in SKAB's `data/<experiment>/<n>.csv`.
@@ -31,8 +33,9 @@ pub fn files_in(root: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-/// Reads `path`; `Ok(None)` when it has no `anomaly` column (SKAB's anomaly-free file).
-pub fn read(path: &Path, features: &[String]) -> Result<Option<Labelled>, String> {
+/// Reads `path`; a file without an `anomaly` column (SKAB's anomaly-free file) reads as all
+/// normal, with `labelled` false.
+pub fn read(path: &Path, features: &[String]) -> Result<Labelled, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut lines = text.lines();
     let header = lines
@@ -45,9 +48,7 @@ pub fn read(path: &Path, features: &[String]) -> Result<Option<Labelled>, String
     };
     let names: Vec<&str> = header.split(sep).map(str::trim).collect();
     let column = |name: &str| names.iter().position(|n| *n == name);
-    let Some(label_col) = column("anomaly") else {
-        return Ok(None);
-    };
+    let label_col = column("anomaly");
     let cols = features
         .iter()
         .map(|f| column(f).ok_or_else(|| format!("{}: no column {f:?}", path.display())))
@@ -73,7 +74,14 @@ pub fn read(path: &Path, features: &[String]) -> Result<Option<Labelled>, String
                 .map(|&c| number(c))
                 .collect::<Result<Vec<_>, _>>()?,
         );
-        labels.push(number(label_col)? >= 0.5);
+        labels.push(match label_col {
+            Some(c) => number(c)? >= 0.5,
+            None => false,
+        });
     }
-    Ok(Some(Labelled { rows, labels }))
+    Ok(Labelled {
+        rows,
+        labels,
+        labelled: label_col.is_some(),
+    })
 }

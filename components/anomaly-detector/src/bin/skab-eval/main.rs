@@ -2,17 +2,22 @@
 //! per file, fit on the first `--fit-rows` rows (400), test on the rest; F1, FAR and MAR over all
 //! test points. Prints a table next to the published leaderboard and ends with one JSON line.
 //!
-//! `skab-eval <data folder> [--model models/pca-t2q] [--fit-rows 400] [--no-refit]`
+//! `skab-eval <data folder> [--model models/pca-t2q] [--fit-rows 400] [--no-refit] [--cv]`
+//!
+//! `--cv` adds a leave-one-file-out cross-validation of the scale floor and the threshold
+//! (`cv.rs`) and ends with its numbers instead.
 
 #![allow(clippy::print_stdout, reason = "a command-line report")]
 
 mod counts;
 mod csv;
+mod cv;
 
 use anomaly_detector::fit::refit;
 use anomaly_detector::model::Model;
 use clap::Parser;
 use counts::Counts;
+use cv::{Grid, Scored, Setting};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -40,6 +45,15 @@ struct Args {
     /// Ablation only: use this threshold instead of the model's.
     #[arg(long)]
     threshold: Option<f64>,
+    /// Also cross-validate the scale floor and the threshold, leaving one file out at a time;
+    /// the closing JSON line then holds the cross-validated numbers.
+    #[arg(long, conflicts_with_all = ["no_refit", "scale_floor", "threshold"])]
+    cv: bool,
+    /// Also cut each file without an `anomaly` column (SKAB's anomaly-free run) into slices of
+    /// this many rows, fit each slice on its first rows and report the false alarm rate on the
+    /// rest (all normal): a check of false alarms on normal data outside the labelled files.
+    #[arg(long)]
+    normal_slices: Option<usize>,
 }
 
 fn main() -> ExitCode {
@@ -71,11 +85,20 @@ fn run(args: &Args) -> Result<(), String> {
     let files = csv::files_in(&args.data).map_err(|e| format!("{}: {e}", args.data.display()))?;
     let mut by_experiment: BTreeMap<String, (usize, Counts)> = BTreeMap::new();
     let (mut total, mut used, mut skipped) = (Counts::default(), 0usize, 0usize);
+    let mut cv_scored: Vec<Vec<Scored>> = Vec::new();
+    let mut normal = Counts::default();
     for path in &files {
-        let Some(file) = csv::read(path, &features)? else {
+        let file = csv::read(path, &features)?;
+        if !file.labelled {
+            if let Some(rows) = args.normal_slices {
+                normal.merge(
+                    score_normal_slices(&shipped, args, &file, rows)
+                        .map_err(|e| format!("{}: {e}", path.display()))?,
+                );
+            }
             skipped += 1;
             continue;
-        };
+        }
         if file.rows.len() <= args.fit_rows {
             skipped += 1;
             continue;
@@ -86,8 +109,13 @@ fn run(args: &Args) -> Result<(), String> {
             refit(&shipped, &file.rows[..args.fit_rows])
                 .map_err(|e| format!("{}: {e}", path.display()))?
         };
+        let in_file = |e: String| format!("{}: {e}", path.display());
         let counts = score_file(&model, &file, args.fit_rows)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
+            .map_err(in_file)?
+            .counts(model.manifest().threshold);
+        if args.cv {
+            cv_scored.push(score_floors(&shipped, &file, args.fit_rows).map_err(in_file)?);
+        }
         let experiment = path
             .parent()
             .and_then(|p| p.file_name())
@@ -106,6 +134,27 @@ fn run(args: &Args) -> Result<(), String> {
         ));
     }
     print_table(args, &shipped, &by_experiment, total, used, skipped);
+    if args.normal_slices.is_some() {
+        println!(
+            "Unlabelled (normal) files in {}-row slices, each fitted on its first {} rows: {} test rows, FAR {:.2} % ({} false alarms)\n",
+            args.normal_slices.unwrap_or_default(),
+            args.fit_rows,
+            normal.total(),
+            normal.far(),
+            normal.fp
+        );
+    }
+    if args.cv {
+        let cv = cross_validate(&shipped, &cv_scored, total);
+        println!(
+            r#"{{"f1":{},"far":{},"mar":{},"files":{used},"rows":{},"protocol":"leave-one-file-out"}}"#,
+            round(cv.f1(), 4),
+            round(cv.far(), 2),
+            round(cv.mar(), 2),
+            cv.total()
+        );
+        return Ok(());
+    }
     println!(
         r#"{{"f1":{},"far":{},"mar":{},"files":{used},"rows":{}}}"#,
         round(total.f1(), 4),
@@ -117,11 +166,10 @@ fn run(args: &Args) -> Result<(), String> {
 }
 
 /// Scores the windows ending at each test row (causal: a row's verdict uses only its past).
-fn score_file(model: &Model, file: &csv::Labelled, fit_rows: usize) -> Result<Counts, String> {
+fn score_file(model: &Model, file: &csv::Labelled, fit_rows: usize) -> Result<Scored, String> {
     let w = model.window_steps();
-    let threshold = model.manifest().threshold;
     let ends: Vec<usize> = (fit_rows..file.rows.len()).collect();
-    let mut counts = Counts::default();
+    let mut scored = Scored::default();
     for chunk in ends.chunks(BATCH) {
         let windows: Vec<f32> = chunk
             .iter()
@@ -129,10 +177,117 @@ fn score_file(model: &Model, file: &csv::Labelled, fit_rows: usize) -> Result<Co
             .collect();
         let scores = model.score(&windows).map_err(|e| e.to_string())?;
         for (&t, s) in chunk.iter().zip(&scores) {
-            counts.add(s.is_anomaly(threshold), file.labels[t]);
+            scored.scores.push(s.score);
+            scored.labels.push(file.labels[t]);
         }
     }
+    Ok(scored)
+}
+
+/// The false alarms on an all-normal file cut into `slice_rows`-row slices, each scored as one
+/// SKAB file (fit on its first rows, test on the rest, with the model's threshold).
+fn score_normal_slices(
+    shipped: &Model,
+    args: &Args,
+    file: &csv::Labelled,
+    slice_rows: usize,
+) -> Result<Counts, String> {
+    if slice_rows <= args.fit_rows {
+        return Err(format!(
+            "--normal-slices must be larger than --fit-rows ({})",
+            args.fit_rows
+        ));
+    }
+    let mut counts = Counts::default();
+    for start in (0..file.rows.len().saturating_sub(slice_rows - 1)).step_by(slice_rows) {
+        let slice = csv::Labelled {
+            rows: file.rows[start..start + slice_rows].to_vec(),
+            labels: file.labels[start..start + slice_rows].to_vec(),
+            labelled: false,
+        };
+        let model = if args.no_refit {
+            shipped.clone()
+        } else {
+            refit(shipped, &slice.rows[..args.fit_rows]).map_err(|e| e.to_string())?
+        };
+        counts.merge(score_file(&model, &slice, args.fit_rows)?.counts(model.manifest().threshold));
+    }
     Ok(counts)
+}
+
+/// The file scored after a refit on its first rows with each of [`cv::FLOORS`].
+fn score_floors(
+    shipped: &Model,
+    file: &csv::Labelled,
+    fit_rows: usize,
+) -> Result<Vec<Scored>, String> {
+    cv::FLOORS
+        .iter()
+        .map(|&floor| {
+            let mut m = shipped.manifest().clone();
+            m.fit.scale_floor = floor;
+            let with_floor =
+                Model::from_proto(m, shipped.proto().clone()).map_err(|e| e.to_string())?;
+            let model = refit(&with_floor, &file.rows[..fit_rows]).map_err(|e| e.to_string())?;
+            score_file(&model, file, fit_rows)
+        })
+        .collect()
+}
+
+/// Prints the shipped settings, the in-sample pick and the leave-one-file-out numbers; returns
+/// the cross-validated counts.
+fn cross_validate(shipped: &Model, scored: &[Vec<Scored>], as_shipped: Counts) -> Counts {
+    let grid = Grid::new(scored);
+    let (pick, in_sample) = grid.in_sample();
+    let (cv, picks) = grid.leave_one_out();
+    let t = cv::thresholds();
+    let m = shipped.manifest();
+    println!(
+        "Leave-one-file-out cross-validation over {} files: the scale floor (one of {:?}) and the threshold ({} to {} in steps of 0.25) are picked on the other files (highest pooled F1 with FAR <= {} %), the held-out file is scored with them; counts pooled over the held-out files.\n",
+        scored.len(),
+        cv::FLOORS,
+        t[0],
+        t[t.len() - 1],
+        cv::MAX_FAR
+    );
+    println!("| run | F1 | FAR, % | MAR, % |");
+    println!("|---|---|---|---|");
+    let row = |name: String, c: Counts| {
+        println!(
+            "| {name} | {:.3} | {:.2} | {:.2} |",
+            c.f1(),
+            c.far(),
+            c.mar()
+        );
+    };
+    row(
+        format!(
+            "shipped settings (floor {}, threshold {})",
+            m.fit.scale_floor, m.threshold
+        ),
+        as_shipped,
+    );
+    row(
+        format!(
+            "in-sample: picked on all files (floor {}, threshold {})",
+            pick.floor, pick.threshold
+        ),
+        in_sample,
+    );
+    row("**cross-validated (leave one file out)**".into(), cv);
+    let mut tally: Vec<(Setting, usize)> = Vec::new();
+    for p in picks {
+        match tally.iter_mut().find(|(s, _)| *s == p) {
+            Some((_, n)) => *n += 1,
+            None => tally.push((p, 1)),
+        }
+    }
+    let tally: Vec<String> = tally
+        .iter()
+        .map(|(s, n)| format!("floor {} threshold {}: {n}", s.floor, s.threshold))
+        .collect();
+    println!("\nPicks per held-out file: {}\n", tally.join(", "));
+    cv
 }
 
 fn print_table(
