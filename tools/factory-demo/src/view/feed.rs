@@ -34,6 +34,14 @@ pub fn now_ms() -> i64 {
     i64::try_from(edge_model::time::now_ms()).unwrap_or(i64::MAX)
 }
 
+/// Where each adapter's configuration lists the devices it reads, keyed by device id. The
+/// view asks the runtime rather than waiting for the adapters' status messages: an adapter
+/// publishes a link's status only when it changes, usually before the view has subscribed.
+const ADAPTER_DEVICES: [(&str, &str); 2] = [
+    ("com.smartfactory.ModbusAdapter", "devices"),
+    ("com.smartfactory.OpcUaAdapter", "servers"),
+];
+
 struct ListComponents;
 impl Operation for ListComponents {
     const NAME: &'static str = "ListComponents";
@@ -117,6 +125,7 @@ pub async fn poll(
             .call::<ListComponents>(&Value::Object(Default::default()))
             .await
             .ok();
+        let adapters = adapter_devices(client).await;
         let sim = factory_sim::control::send(sim_control, "status")
             .await
             .ok()
@@ -141,11 +150,28 @@ pub async fn poll(
                 })
                 .collect();
         }
+        for (component, devices) in &adapters {
+            st.set_adapter_devices(component, devices);
+        }
         st.set_simulator(sim, now);
         st.cloud_records = records;
         st.local_cloud = landed;
         st.refresh_rates(now);
     }
+}
+
+/// The devices of each deployed adapter, from its configuration in the runtime; an adapter
+/// that is not deployed (the runtime has no configuration for it) is left out.
+async fn adapter_devices(client: &IpcClient) -> Vec<(&'static str, Vec<String>)> {
+    let mut found = Vec::new();
+    for (component, key) in ADAPTER_DEVICES {
+        if let Ok(reply) = client.get_configuration(Some(component), &[key]).await
+            && let Some(devices) = reply.value.as_object()
+        {
+            found.push((component, devices.keys().cloned().collect()));
+        }
+    }
+    found
 }
 
 async fn count_lines(path: &Path) -> u64 {

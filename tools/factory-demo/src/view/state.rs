@@ -41,7 +41,8 @@ pub struct Device {
     pub points_per_sec: f64,
     /// Link state from the adapter's status topic.
     pub link: Option<String>,
-    /// The adapter that reads the device (from its status messages).
+    /// The adapter that reads the device (from the adapter's configuration, or its status
+    /// messages).
     pub adapter: Option<String>,
     /// Latest reading per point.
     pub latest: BTreeMap<String, Latest>,
@@ -309,6 +310,13 @@ impl ViewState {
             _ => {}
         }
         true
+    }
+
+    /// `component` reads `devices` (ids as in topics and readings), as its configuration says.
+    pub fn set_adapter_devices(&mut self, component: &str, devices: &[String]) {
+        for id in devices {
+            self.devices.entry(id.clone()).or_default().adapter = Some(component.to_owned());
+        }
     }
 
     /// Updates per-device rates to `now_ms`.

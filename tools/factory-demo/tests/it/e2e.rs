@@ -60,6 +60,17 @@ fn data_reaches_every_deployed_stage_and_the_fault_raises_an_alarm() {
         n("rawReadings") >= 20.0 * 2.0 * (RUN_S as f64 - 30.0),
         "raw readings {s:#}"
     );
+    // Every device is attributed to its adapter, even one that went online before the view
+    // subscribed (the adapters publish their link status only when it changes).
+    let by_adapter = &s["readingsByAdapter"];
+    assert!(
+        by_adapter.get("?").is_none(),
+        "readings of no adapter: {s:#}"
+    );
+    assert!(
+        by_adapter["ModbusAdapter"].as_f64().unwrap_or(0.0) >= 20.0 * 2.0 * (RUN_S as f64 - 30.0),
+        "Modbus readings attributed to the ModbusAdapter: {s:#}"
+    );
     assert_eq!(n("unreadableMessages"), 0.0, "{s:#}");
     assert!(
         s["firstFaultMs"].is_i64(),

@@ -62,6 +62,25 @@ fn raw_batches_count_readings_and_keep_the_latest_value() {
 }
 
 #[test]
+fn an_adapters_configuration_names_its_devices_without_a_status_message() {
+    // The adapter went online before the view subscribed: readings, but no status.
+    let mut v = ViewState::default();
+    v.ingest("factory/raw/pump1", &batch(3), 1000);
+    assert_eq!(v.adapter_readings().get("?"), Some(&3));
+    v.set_adapter_devices(
+        "com.smartfactory.ModbusAdapter",
+        &["pump1".to_owned(), "plc2".to_owned()],
+    );
+    let by_adapter = v.adapter_readings();
+    assert_eq!(by_adapter.get("ModbusAdapter"), Some(&3), "{by_adapter:?}");
+    assert!(!by_adapter.contains_key("?"), "{by_adapter:?}");
+    assert_eq!(
+        v.devices["plc2"].adapter.as_deref(),
+        Some("com.smartfactory.ModbusAdapter")
+    );
+}
+
+#[test]
 fn an_alarm_is_raised_once_until_it_returns_to_normal() {
     let mut v = ViewState::default();
     v.ingest("factory/alarm/pump1", &alarm(AlarmState::Pending), 10);
