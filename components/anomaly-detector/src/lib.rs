@@ -7,6 +7,7 @@ pub mod config;
 pub mod detector;
 pub mod eigen;
 pub mod fit;
+mod graph_rewrite;
 pub mod manifest;
 pub mod model;
 pub mod model_store;
