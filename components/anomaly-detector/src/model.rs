@@ -15,13 +15,14 @@ pub const MANIFEST_FILE: &str = "model.json";
 pub const ONNX_FILE: &str = "model.onnx";
 /// Windows per run of a model kind's batch plan, the fastest per window measured with tract
 /// 0.23.9 on x86-64 (AVX2): the PCA graph gains up to 32 windows per run (220k windows/s against
-/// 65k one by one); the Conv-AE graph is fastest at 4 to 6 (about 18k windows/s), because from 8
-/// windows on tract builds the convolutions' im2col buffers in full instead of lazily and
-/// runs slower per window than one window at a time.
+/// 65k one by one). The Conv-AE graph gains nothing (about 18.9k windows/s one by one, 18.6k at
+/// 4, and slower from 8 windows on, where tract builds the convolutions' im2col buffers in full
+/// instead of lazily), so it runs window by window and keeps no batch plan: one plan less per
+/// device model (each device refits its own) is about 1 MiB less resident memory.
 pub fn batch_size(kind: ModelKind) -> usize {
     match kind {
         ModelKind::PcaT2q => 32,
-        ModelKind::ConvAe => 4,
+        ModelKind::ConvAe => 1,
     }
 }
 
@@ -73,7 +74,8 @@ pub enum ModelError {
 ///
 /// Two plans of the same graph, each with every shape known when it is made (tract runs a plan
 /// with a symbolic batch size several times slower): one for a single window (the detector's
-/// usual call, one window per step and device) and one for [`batch_size`] windows, which larger calls
+/// usual call, one window per step and device) and, when [`batch_size`] is above 1, one for that
+/// many windows, which larger calls
 /// go through in chunks (the last one padded). Each keeps one run state, reused from call to call, so a run allocates
 /// only its input and outputs. Clones share the states (runs are serialised by a mutex).
 #[derive(Debug, Clone)]
@@ -81,7 +83,7 @@ pub struct Model {
     manifest: Arc<Manifest>,
     proto: Arc<ModelProto>,
     single: Arc<Mutex<TypedSimpleState>>,
-    batch: Arc<Mutex<TypedSimpleState>>,
+    batch: Option<Arc<Mutex<TypedSimpleState>>>,
 }
 
 impl Model {
@@ -129,7 +131,7 @@ impl Model {
             manifest: Arc::new(manifest),
             proto: Arc::new(proto),
             single: state(single)?,
-            batch: state(batch)?,
+            batch: batch.map(state).transpose()?,
         })
     }
 
@@ -194,12 +196,18 @@ impl Model {
         if n == 1 {
             return self.run_plan(&self.single, windows, 1, per);
         }
-        let batch = batch_size(self.manifest.kind);
         let mut out = Vec::with_capacity(n * per);
+        let Some(plan) = &self.batch else {
+            for one in windows.chunks(w * f) {
+                out.extend(self.run_plan(&self.single, one, 1, per)?);
+            }
+            return Ok(out);
+        };
+        let batch = batch_size(self.manifest.kind);
         for chunk in windows.chunks(batch * w * f) {
             let k = chunk.len() / (w * f);
             if k == batch {
-                out.extend(self.run_plan(&self.batch, chunk, batch, per)?);
+                out.extend(self.run_plan(plan, chunk, batch, per)?);
             } else if k * 3 < batch {
                 // A short tail goes window by window: cheaper than a padded batch run.
                 for one in chunk.chunks(w * f) {
@@ -208,7 +216,7 @@ impl Model {
             } else {
                 let mut padded = chunk.to_vec();
                 padded.resize(batch * w * f, 0.0);
-                let values = self.run_plan(&self.batch, &padded, batch, per)?;
+                let values = self.run_plan(plan, &padded, batch, per)?;
                 out.extend_from_slice(&values[..k * per]);
             }
         }
@@ -265,11 +273,11 @@ fn slice(outputs: &[TValue], ix: usize, len: usize) -> Result<&[f32], ModelError
     Ok(values)
 }
 
-/// The single-window plan and the batch plan.
+/// The single-window plan and the batch plan (none when the kind's batch size is 1).
 fn compile(
     proto: &ModelProto,
     manifest: &Manifest,
-) -> Result<(Arc<TypedSimplePlan>, Arc<TypedSimplePlan>), ModelError> {
+) -> Result<(Arc<TypedSimplePlan>, Option<Arc<TypedSimplePlan>>), ModelError> {
     let classify = |e: TractError| {
         let text = format!("{e:?}");
         if text.contains("Unimplemented") || text.contains("unimplemented") {
@@ -300,12 +308,16 @@ fn compile(
             .and_then(|m| m.into_optimized())
             .map_err(classify)
     };
-    let (single, batch) = (concrete(1)?, concrete(batch_size(manifest.kind))?);
+    let single = concrete(1)?;
+    let batch = match batch_size(manifest.kind) {
+        1 => None,
+        n => Some(concrete(n)?),
+    };
     let runnable = |m: TypedModel| {
         m.into_runnable()
             .map_err(|e| ModelError::Graph(format!("{e:#}")))
     };
-    Ok((runnable(single)?, runnable(batch)?))
+    Ok((runnable(single)?, batch.map(runnable).transpose()?))
 }
 
 /// The operator named in tract's "Unimplemented(Op)" text, or the whole text.
