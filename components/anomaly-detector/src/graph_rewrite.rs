@@ -90,3 +90,65 @@ fn rewrite(graph: &mut GraphProto, node: &NodeProto, ix: usize, steps: usize, ke
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(model: &str) -> (ModelProto, TypedModel) {
+        let path = format!(
+            "{}/../../models/{model}/model.onnx",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let bytes = std::fs::read(&path).expect("shipped model");
+        let proto = tract_onnx::onnx()
+            .proto_model_for_read(&mut &bytes[..])
+            .expect("onnx");
+        let typed = tract_onnx::onnx()
+            .model_for_proto_model(&proto)
+            .and_then(|m| m.into_typed())
+            .expect("typed");
+        (proto, typed)
+    }
+
+    fn ops(proto: &ModelProto) -> Vec<String> {
+        proto
+            .graph
+            .iter()
+            .flat_map(|g| g.node.iter().map(|n| n.op_type.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn the_pca_graph_mean_over_steps_becomes_a_matmul_and_flatten() {
+        let (proto, typed) = load("pca-t2q");
+        let faster = middle_axis_means_as_matmul(&proto, &typed).expect("rewritten");
+        let ops = ops(&faster);
+        assert!(!ops.contains(&"ReduceMean".to_owned()), "{ops:?}");
+        assert_eq!(ops[ops.len() - 2..], ["MatMul", "Flatten"], "{ops:?}");
+        let typed = tract_onnx::onnx()
+            .model_for_proto_model(&faster)
+            .and_then(|m| m.into_typed())
+            .expect("the rewritten graph analyses");
+        let out = typed.output_fact(0).expect("output");
+        assert_eq!(out.shape.len(), 2, "{out:?}");
+    }
+
+    #[test]
+    fn a_mean_over_the_last_axis_is_left_alone() {
+        // The PCA graph with its mean taken over the features instead: tract runs that fast.
+        let (mut proto, _) = load("pca-t2q");
+        for node in proto.graph.iter_mut().flat_map(|g| g.node.iter_mut()) {
+            if node.op_type == "ReduceMean" {
+                for a in node.attribute.iter_mut().filter(|a| a.name == "axes") {
+                    a.ints = vec![2];
+                }
+            }
+        }
+        let typed = tract_onnx::onnx()
+            .model_for_proto_model(&proto)
+            .and_then(|m| m.into_typed())
+            .expect("typed");
+        assert!(middle_axis_means_as_matmul(&proto, &typed).is_none());
+    }
+}
