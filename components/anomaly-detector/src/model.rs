@@ -18,7 +18,7 @@ pub const ONNX_FILE: &str = "model.onnx";
 /// 65k one by one). The Conv-AE graph gains nothing (about 18.9k windows/s one by one, 18.6k at
 /// 4, and slower from 8 windows on, where tract builds the convolutions' im2col buffers in full
 /// instead of lazily), so it runs window by window and keeps no batch plan: one plan less per
-/// device model (each device refits its own) is about 1 MiB less resident memory.
+/// device model (each device refits its own) is about 0.25 MiB less resident memory.
 pub fn batch_size(kind: ModelKind) -> usize {
     match kind {
         ModelKind::PcaT2q => 32,
