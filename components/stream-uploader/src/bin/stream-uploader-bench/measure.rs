@@ -48,11 +48,27 @@ pub(crate) fn record(n: u64, pad: usize) -> NewRecord {
     }
 }
 
-/// (VmRSS, VmHWM) of this process in MB; zeros when /proc cannot be read.
+/// (VmRSS, VmHWM) of this process in MiB (the kernel's kB are KiB); zeros when /proc cannot
+/// be read.
 fn rss_mb() -> (f64, f64) {
     ProcessStats::current().map_or((0.0, 0.0), |s| {
         (s.rss_kib as f64 / 1024.0, s.peak_rss_kib as f64 / 1024.0)
     })
+}
+
+/// (RssAnon, RssFile) of this process in MiB: heap and stacks vs. mapped files (the binary's
+/// code, shared libraries, the WAL index); zeros when /proc cannot be read.
+fn rss_split_mib() -> (f64, f64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|kib| kib.parse::<f64>().ok())
+            .map_or(0.0, |kib| kib / 1024.0)
+    };
+    (field("RssAnon:"), field("RssFile:"))
 }
 
 /// User + system CPU seconds of this process.
@@ -64,15 +80,20 @@ async fn append_all(store: &StoreHandle, total: u64, pad: usize) -> anyhow::Resu
     let mut tasks = Vec::new();
     for p in 0..PRODUCERS {
         let store = store.clone();
+        // Producer p appends records p, p + PRODUCERS, … in batches, making each batch as it
+        // goes (a list of all its numbers up front would be bench memory counted as RSS).
         tasks.push(tokio::spawn(async move {
-            let mut n = p;
-            let mine: Vec<u64> = (0..total).filter(|i| i % PRODUCERS == p).collect();
-            for chunk in mine.chunks(PRODUCER_BATCH as usize) {
-                let batch = chunk.iter().map(|i| record(*i, pad)).collect();
+            let mut next = p;
+            while next < total {
+                let batch: Vec<NewRecord> = (next..total)
+                    .step_by(PRODUCERS as usize)
+                    .take(PRODUCER_BATCH as usize)
+                    .map(|i| record(i, pad))
+                    .collect();
+                next += PRODUCERS * batch.len() as u64;
                 store.append(batch).await?;
-                n += chunk.len() as u64;
             }
-            anyhow::Ok(n)
+            anyhow::Ok(())
         }));
     }
     for t in tasks {
@@ -208,21 +229,34 @@ pub async fn all(
         store.call(move |s| s.ack(EXPORT, &seqs)).await?;
     }
     rss_samples.push(rss_mb().0);
+    let (rss_anon, rss_file) = rss_split_mib();
+    let hwm_backlog = rss_mb().1;
     drop(store);
     let rss_max = rss_samples.iter().copied().fold(0.0, f64::max);
     rows.push((
         format!("RSS, backlog 0 → {backlog_disk:.0} MB on disk (max of 6 samples)"),
         rss_max,
-        "MB".into(),
+        "MiB".into(),
     ));
     rows.push((
-        "RSS samples 0/25/50/75/100 %/after drain".into(),
+        "RSS samples 0/25/50/75/100 %/after drain, MiB".into(),
         0.0,
         rss_samples
             .iter()
             .map(|r| format!("{r:.1}"))
             .collect::<Vec<_>>()
             .join(" / "),
+    ));
+    rows.push((
+        "… of which RssAnon / RssFile after drain (heap + stacks / code, libraries, WAL index)"
+            .into(),
+        rss_anon,
+        format!("/ {rss_file:.1} MiB"),
+    ));
+    rows.push((
+        "VmHWM at the end of the backlog phase (includes the rate phase before it)".into(),
+        hwm_backlog,
+        "MiB".into(),
     ));
     rows.push((
         "backlog fill rate (1 KB records)".into(),
@@ -307,12 +341,14 @@ pub async fn all(
         "drain_cpu_us_per_rec": (drain_cpu_us * 100.0).round() / 100.0,
         "drain_rec_per_s": drain_rate.round(),
         "backlog_disk_mb": backlog_disk.round(),
-        "rss_max_mb_with_backlog": (rss_max * 10.0).round() / 10.0,
-        "rss_samples_mb": rss_samples,
+        "rss_max_mib_with_backlog": (rss_max * 10.0).round() / 10.0,
+        "rss_samples_mib": rss_samples.iter().map(|r| (r * 10.0).round() / 10.0).collect::<Vec<_>>(),
+        "rss_anon_file_mib": [(rss_anon * 10.0).round() / 10.0, (rss_file * 10.0).round() / 10.0],
+        "vm_hwm_backlog_mib": (hwm_backlog * 10.0).round() / 10.0,
         "recovery_ms_after_kill9": (recovery_ms * 10.0).round() / 10.0,
         "kinesis_cpu_pct_per_1k_rec_s": kinesis.map(|k| (k.0 * 100.0).round() / 100.0),
         "kinesis_rec_per_s": kinesis.map(|k| k.1.round()),
-        "vm_hwm_mb": rss_mb().1,
+        "vm_hwm_mib": (rss_mb().1 * 10.0).round() / 10.0,
     });
     println!("{json}");
     Ok(())
