@@ -9,6 +9,7 @@ pub mod drain;
 pub mod export;
 pub mod housekeeping;
 pub mod ingest;
+pub mod malloc_arenas;
 pub mod route;
 pub mod store;
 pub mod telemetry;
