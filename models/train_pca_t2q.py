@@ -18,7 +18,9 @@ this script is the reference and is what ships.
 
 The score is max(t2 / t2Ref, q / qRef), where the refs are the largest window means seen on the
 training data; a window is an anomaly when the score exceeds `--threshold`. All of this goes into
-`model.json` next to `model.onnx`.
+`model.json` next to `model.onnx`, with the detector's baseline-drift settings (`--drift-rate`,
+`--drift-gate`: the detector follows a slowly drifting mean from windows scored normal, see
+components/anomaly-detector/src/drift.rs).
 
 SageMaker script mode: `--train` defaults to $SM_CHANNEL_TRAIN and `--model-dir` to $SM_MODEL_DIR.
 Every CSV under the train folder (recursively) is read: `;`- or `,`-separated, a header row, the
@@ -147,6 +149,16 @@ def main() -> int:
     ap.add_argument("--scale-floor", type=float, default=0.02, help="scale >= this x |mean| (sensor precision)")
     ap.add_argument("--variance-kept", type=float, default=0.85, help="share of variance the kept axes explain")
     ap.add_argument("--threshold", type=float, default=2.5, help="anomaly when max(t2/t2Ref, q/qRef) exceeds this")
+    ap.add_argument(
+        "--drift-rate",
+        type=float,
+        default=1 / 400,
+        help="per-step rate at which the detector's baseline mean follows windows scored normal "
+        "(default: 1/400, the memory of SKAB's 400 fit rows; 0: off; see src/drift.rs)",
+    )
+    ap.add_argument(
+        "--drift-gate", type=float, default=None, help="windows scored at most this update the baseline (default: --threshold)"
+    )
     ap.add_argument("--name", default="pca-t2q")
     ap.add_argument("--version", default="2.0.0")
     a = ap.parse_args()
@@ -173,7 +185,13 @@ def main() -> int:
         "threshold": a.threshold,
         "t2Ref": t2_ref,
         "qRef": q_ref,
-        "fit": {"scaleFloor": a.scale_floor, "varianceKept": a.variance_kept, "axesKept": params["k"]},
+        "fit": {
+            "scaleFloor": a.scale_floor,
+            "varianceKept": a.variance_kept,
+            "axesKept": params["k"],
+            "driftRate": a.drift_rate,
+            "driftGate": a.threshold if a.drift_gate is None else a.drift_gate,
+        },
         "onnxSha256": None,  # filled by export.save
         "trainedOn": {"files": len(files), "rows": int(len(x))},
     }

@@ -3,6 +3,7 @@
 
 use crate::alarm::{AckError, Alarm, AlarmRules, Transition};
 use crate::config::{AnomalyDetector, DeviceSpec};
+use crate::drift::Tracker;
 use crate::fit::refit;
 use crate::model::{Model, ModelError};
 use crate::score::WindowScore;
@@ -56,8 +57,9 @@ struct DeviceState {
     points: Vec<String>,
     assembler: Assembler,
     alarm: Alarm,
-    /// The model refitted on this device's baseline, once fitted.
-    model: Option<Model>,
+    /// The shipped model, or the one refitted on this device's baseline once fitted, with the
+    /// drift of this device's baseline.
+    tracker: Tracker,
     /// Baseline rows by step start, while collecting.
     baseline: Option<BTreeMap<i64, Vec<f64>>>,
 }
@@ -68,6 +70,8 @@ pub struct Detector {
     threshold: f64,
     severity: Severity,
     step_ms: i64,
+    /// Steps a window adds to the previous one (the rows that update the baseline's drift).
+    hop: usize,
     baseline_steps: usize,
     devices: BTreeMap<DeviceId, DeviceState>,
 }
@@ -131,7 +135,7 @@ impl Detector {
                     points: by_feature,
                     assembler: Assembler::new(spec, m.features.len()),
                     alarm,
-                    model: None,
+                    tracker: Tracker::new(model.clone())?,
                     baseline: (config.baseline_steps > 0).then(BTreeMap::new),
                 },
             );
@@ -140,6 +144,7 @@ impl Detector {
             threshold,
             severity: config.alarm.severity,
             step_ms: spec.step_ms,
+            hop: spec.hop,
             baseline_steps: config.baseline_steps,
             model,
             devices,
@@ -224,7 +229,9 @@ impl Detector {
                     ));
                     // A failed fit leaves the device on the shipped model rather than never
                     // scoring.
-                    device.model = fitted.ok();
+                    if let Ok(m) = fitted {
+                        device.tracker = Tracker::new(m)?;
+                    }
                     device.baseline = None;
                 }
             }
@@ -233,12 +240,11 @@ impl Detector {
         if windows.is_empty() {
             return Ok((Vec::new(), tally));
         }
-        let model = device.model.as_ref().unwrap_or(&self.model);
         let values: Vec<f32> = windows
             .iter()
             .flat_map(|w| w.values.iter().copied())
             .collect();
-        let scores = model.score(&values)?;
+        let scores = device.tracker.score(&values, self.hop)?;
         let mut out = Vec::new();
         let model_ref = ModelRef::new(&self.model.manifest().name, &self.model.manifest().version);
         let alarm_id = alarm_id(&self.model.manifest().name);

@@ -5,6 +5,7 @@ pub mod alarm;
 pub mod commands;
 pub mod config;
 pub mod detector;
+pub mod drift;
 pub mod eigen;
 pub mod fit;
 mod graph_rewrite;

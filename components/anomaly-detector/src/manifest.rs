@@ -74,6 +74,13 @@ pub struct FitSettings {
     /// by (1: the largest).
     #[serde(default = "one")]
     pub ref_quantile: f64,
+    /// Per step, how far the tracked baseline mean moves towards a reading of a window scored
+    /// normal (`drift.rs`); 0 (the default) keeps the fit's mean.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub drift_rate: f64,
+    /// Windows scored at most this update the tracked baseline.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub drift_gate: f64,
 }
 
 fn one() -> f64 {
@@ -104,6 +111,12 @@ impl Manifest {
             return Err(format!(
                 "fit.refQuantile must be in (0, 1], got {}",
                 self.fit.ref_quantile
+            ));
+        }
+        if !(0.0..1.0).contains(&self.fit.drift_rate) {
+            return Err(format!(
+                "fit.driftRate must be in [0, 1), got {}",
+                self.fit.drift_rate
             ));
         }
         for &(key, v) in [("threshold", self.threshold)].iter().chain(refs) {

@@ -13,6 +13,7 @@ mod counts;
 mod csv;
 mod cv;
 
+use anomaly_detector::drift::Tracker;
 use anomaly_detector::fit::refit;
 use anomaly_detector::model::Model;
 use clap::Parser;
@@ -170,12 +171,14 @@ fn score_file(model: &Model, file: &csv::Labelled, fit_rows: usize) -> Result<Sc
     let w = model.window_steps();
     let ends: Vec<usize> = (fit_rows..file.rows.len()).collect();
     let mut scored = Scored::default();
+    // The detector's path: windows in order, the baseline drift tracked from normal windows.
+    let mut tracker = Tracker::new(model.clone()).map_err(|e| e.to_string())?;
     for chunk in ends.chunks(BATCH) {
         let windows: Vec<f32> = chunk
             .iter()
             .flat_map(|&t| file.rows[t + 1 - w..=t].iter().flatten().map(|&v| v as f32))
             .collect();
-        let scores = model.score(&windows).map_err(|e| e.to_string())?;
+        let scores = tracker.score(&windows, 1).map_err(|e| e.to_string())?;
         for (&t, s) in chunk.iter().zip(&scores) {
             scored.scores.push(s.score);
             scored.labels.push(file.labels[t]);
