@@ -137,27 +137,25 @@ pub enum Admit {
     Late,
 }
 
-/// The open windows of one point under one spec, 32 bytes (points are many): its clocks,
-/// where its ring of pane slots starts, and what only some points keep. The slots sit in the
-/// spec's arena (`ring`).
+/// The open windows of one point under one spec, 24 bytes (points are many): its clocks and
+/// where its ring of pane slots starts. The slots sit in the spec's arena (`ring`); what only
+/// some points keep ([`Extras`]) sits in the spec's side table (`points`).
 #[derive(Debug, Clone)]
-pub struct Head<A> {
+pub struct Head {
     /// Every window starting before this is closed; `i64::MIN` before the first close.
     next_start: i64,
     /// Newest reading timestamp seen.
     watermark: i64,
     /// Pane number of the ring's first slot in time.
     base: i64,
-    extras: Option<Box<Extras<A>>>,
 }
 
-impl<A> Default for Head<A> {
+impl Default for Head {
     fn default() -> Self {
         Self {
             next_start: i64::MIN,
             watermark: 0,
             base: 0,
-            extras: None,
         }
     }
 }
@@ -205,12 +203,12 @@ impl<A: Accumulate> Ring<'_, A> {
         if let Some(x) = number
             && !spec.percentiles.is_empty()
         {
-            let extras = self.head.extras.get_or_insert_with(Box::default);
+            let extras = self.extras.get_or_insert_with(Box::default);
             let values = &mut extras.rare_mut().values;
             values.push((t, x));
         }
         if let Some(state) = state {
-            let events = &mut self.head.extras.get_or_insert_with(Box::default).events;
+            let events = &mut self.extras.get_or_insert_with(Box::default).events;
             if events.len() == events.capacity() {
                 // A state point keeps its readings of an open window or so, and keeps that
                 // capacity: grow one at a time while small (a first push would reserve
@@ -264,7 +262,7 @@ impl<A: Accumulate> Ring<'_, A> {
     fn drop_panes_before(&mut self, start: i64) {
         self.drop_before(start);
         // Panes are hop-aligned, so an event is in a dropped pane exactly when it is earlier.
-        if let Some(log) = &mut self.head.extras {
+        if let Some(log) = &mut self.extras {
             // The last event before `start` stays: the state a later window starts in.
             let gone = log.events.partition_point(|e| e.t() < start);
             if gone > 1 {
@@ -304,7 +302,6 @@ impl<A: Accumulate> Ring<'_, A> {
         }
         if !spec.percentiles.is_empty() {
             let mut values: Vec<f64> = self
-                .head
                 .extras
                 .as_deref()
                 .map_or(&[][..], |e| e.values())
@@ -321,7 +318,7 @@ impl<A: Accumulate> Ring<'_, A> {
             }
         }
         if spec.stats.contains(StatSet::STATES) {
-            let log = self.head.extras.as_deref();
+            let log = self.extras.as_deref();
             let events = log.map_or(&[][..], |l| l.events.as_slice());
             let first = events.partition_point(|e| e.t() < start);
             let before = first.checked_sub(1).and_then(|i| events.get(i));

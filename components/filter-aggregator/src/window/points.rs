@@ -3,16 +3,18 @@
 //! grows or shrinks at window boundaries.
 
 use super::ring::{Ring, SLOT_LIMIT, Slot, slots_for};
-use super::{Accumulate, Admit, Head, Sample, StateNames};
+use super::{Accumulate, Admit, Extras, Head, Sample, StateNames};
 use crate::arena::{Arena, CHUNK};
-use crate::rule::WindowSpec;
+use crate::rule::{StatSet, WindowSpec};
 use edge_model::{Stats, TimeWindow};
+use std::collections::HashMap;
 
 /// Window states of one spec whose panes sit in `per_point` slots per point.
 #[derive(Debug)]
 pub struct Points<A> {
-    heads: Arena<Head<A>>,
+    heads: Arena<Head>,
     slots: Arena<Slot<A>>,
+    extras: SideTable<A>,
     per_point: usize,
     /// The spec's state names, shared by its points.
     names: StateNames,
@@ -24,6 +26,7 @@ impl<A: Accumulate> Points<A> {
         Self {
             heads: Arena::default(),
             slots: Arena::default(),
+            extras: SideTable::for_spec(spec),
             per_point: slots_for(spec.length_ms, spec.hop_ms, spec.grace_ms),
             names: StateNames::default(),
         }
@@ -35,6 +38,9 @@ impl<A: Accumulate> Points<A> {
             .slots
             .push_run((0..self.per_point).map(|_| Slot::free()));
         let ordinal = self.heads.push(Default::default());
+        if let SideTable::Dense(boxes) = &mut self.extras {
+            boxes.push(None);
+        }
         debug_assert_eq!(Some(first), self.first_slot(ordinal));
         ordinal
     }
@@ -48,6 +54,16 @@ impl<A: Accumulate> Points<A> {
     pub fn reset(&mut self, ordinal: u32) {
         if let Some(head) = self.heads.get_mut(ordinal) {
             *head = Default::default();
+        }
+        match &mut self.extras {
+            SideTable::Dense(boxes) => {
+                if let Some(entry) = boxes.get_mut(ordinal) {
+                    *entry = None;
+                }
+            }
+            SideTable::Sparse(boxes) => {
+                boxes.remove(&ordinal);
+            }
         }
         if let Some(first) = self.first_slot(ordinal)
             && let Some(slots) = self.slots.run_mut(first, self.per_point)
@@ -66,8 +82,9 @@ impl<A: Accumulate> Points<A> {
         sample: Sample,
         emit: &mut impl FnMut(TimeWindow, Stats),
     ) -> Option<Admit> {
-        let (mut ring, names) = self.ring(ordinal, spec)?;
-        Some(ring.push(spec, names, clock, sample, emit))
+        self.with_ring(ordinal, spec, |ring, names| {
+            ring.push(spec, names, clock, sample, emit)
+        })
     }
 
     /// Closes what `clock` ends for the point at `ordinal`, handing each window to `emit`.
@@ -78,9 +95,9 @@ impl<A: Accumulate> Points<A> {
         clock: i64,
         emit: &mut impl FnMut(TimeWindow, Stats),
     ) {
-        if let Some((mut ring, names)) = self.ring(ordinal, spec) {
-            ring.close(spec, names, clock, emit);
-        }
+        self.with_ring(ordinal, spec, |ring, names| {
+            ring.close(spec, names, clock, emit)
+        });
     }
 
     /// Index of the first slot of the point at `ordinal`: the arena fills each chunk with
@@ -92,19 +109,73 @@ impl<A: Accumulate> Points<A> {
         u32::try_from(first).ok()
     }
 
-    /// The ring of the point at `ordinal` (with its head), and the state names.
-    fn ring(&mut self, ordinal: u32, spec: &WindowSpec) -> Option<(Ring<'_, A>, &StateNames)> {
+    /// Runs `f` on the ring of the point at `ordinal` (with its head and side-table entry)
+    /// and the state names; `None` if there is no such point.
+    fn with_ring<R>(
+        &mut self,
+        ordinal: u32,
+        spec: &WindowSpec,
+        f: impl FnOnce(&mut Ring<'_, A>, &StateNames) -> R,
+    ) -> Option<R> {
         let first = self.first_slot(ordinal)?;
         let slots = self.slots.run_mut(first, self.per_point)?;
         let head = self.heads.get_mut(ordinal)?;
-        Some((
-            Ring {
-                hop: spec.hop_ms,
-                head,
-                slots,
-                limit: SLOT_LIMIT,
-            },
-            &self.names,
-        ))
+        let hop = spec.hop_ms;
+        let limit = SLOT_LIMIT;
+        match &mut self.extras {
+            SideTable::Dense(boxes) => {
+                let extras = boxes.get_mut(ordinal)?;
+                let mut ring = Ring {
+                    hop,
+                    head,
+                    extras,
+                    slots,
+                    limit,
+                };
+                Some(f(&mut ring, &self.names))
+            }
+            SideTable::Sparse(boxes) => {
+                // Usually empty: then no lookup at all.
+                let mut taken = if boxes.is_empty() {
+                    None
+                } else {
+                    boxes.remove(&ordinal)
+                };
+                let mut ring = Ring {
+                    hop,
+                    head,
+                    extras: &mut taken,
+                    slots,
+                    limit,
+                };
+                let out = f(&mut ring, &self.names);
+                if let Some(extras) = taken {
+                    boxes.insert(ordinal, extras);
+                }
+                Some(out)
+            }
+        }
+    }
+}
+
+/// The [`Extras`] box of each point of a spec, out of the head (8 bytes a point less where
+/// points rarely have one).
+#[derive(Debug)]
+enum SideTable<A> {
+    /// One entry per point, by ordinal: the spec reports state durations or percentiles, so
+    /// every point read keeps a box.
+    Dense(Arena<Option<Box<Extras<A>>>>),
+    /// Only the points that have one, by ordinal: what the others keep is spilled panes (a
+    /// reading far ahead of the rest, or over 65,535 in one pane), which is rare.
+    Sparse(HashMap<u32, Box<Extras<A>>>),
+}
+
+impl<A> SideTable<A> {
+    fn for_spec(spec: &WindowSpec) -> Self {
+        if spec.stats.contains(StatSet::STATES) || !spec.percentiles.is_empty() {
+            Self::Dense(Arena::default())
+        } else {
+            Self::Sparse(HashMap::new())
+        }
     }
 }

@@ -8,7 +8,7 @@
 //! counts in 32 bits, and such a pane stays there until dropped.
 
 use super::store::{PaneStore, offset};
-use super::{Accumulate, Head, Pane};
+use super::{Accumulate, Extras, Head, Pane};
 
 /// Slots per point at most: a sliding window with more panes spills the rest.
 pub(super) const MAX_SLOTS: usize = 64;
@@ -59,7 +59,9 @@ impl<A: Accumulate> Slot<A> {
 /// A point's ring, borrowed from the arena together with its head.
 pub(super) struct Ring<'a, A> {
     pub(super) hop: i64,
-    pub(super) head: &'a mut Head<A>,
+    pub(super) head: &'a mut Head,
+    /// The point's entry in the spec's side table.
+    pub(super) extras: &'a mut Option<Box<Extras<A>>>,
     pub(super) slots: &'a mut [Slot<A>],
     /// Readings a slot counts at most ([`SLOT_LIMIT`]; less in tests).
     pub(super) limit: u16,
@@ -92,12 +94,12 @@ impl<A: Accumulate> Ring<'_, A> {
     }
 
     fn spill(&self) -> &[Pane<A>] {
-        self.head.extras.as_deref().map_or(&[], |e| e.spill())
+        self.extras.as_deref().map_or(&[], |e| e.spill())
     }
 
     /// Puts a pane that is in neither the ring nor the spill into the spill, in order.
     fn spill_pane(&mut self, pane: Pane<A>) {
-        let extras = self.head.extras.get_or_insert_with(Box::default);
+        let extras = self.extras.get_or_insert_with(Box::default);
         let spill = &mut extras.rare_mut().spill;
         let at = spill.partition_point(|p| p.start < pane.start);
         spill.insert(at, pane);
@@ -105,8 +107,7 @@ impl<A: Accumulate> Ring<'_, A> {
 
     /// Takes the spilled panes out of the head (to be put back).
     fn take_spill(&mut self) -> Vec<Pane<A>> {
-        self.head
-            .extras
+        self.extras
             .as_deref_mut()
             .and_then(|e| e.rare.as_deref_mut())
             .map(|r| std::mem::take(&mut r.spill))
@@ -116,14 +117,14 @@ impl<A: Accumulate> Ring<'_, A> {
     /// Puts the spilled panes back; the box goes once it holds nothing.
     fn put_spill(&mut self, spill: Vec<Pane<A>>) {
         if !spill.is_empty() {
-            let extras = self.head.extras.get_or_insert_with(Box::default);
+            let extras = self.extras.get_or_insert_with(Box::default);
             extras.rare_mut().spill = spill;
             return;
         }
-        if let Some(extras) = self.head.extras.as_deref_mut() {
+        if let Some(extras) = self.extras.as_deref_mut() {
             extras.tidy();
             if extras.is_empty() {
-                self.head.extras = None;
+                *self.extras = None;
             }
         }
     }
@@ -174,7 +175,6 @@ impl<A: Accumulate> PaneStore<A> for Ring<'_, A> {
     fn add(&mut self, start: i64, t: i64, number: Option<f64>) {
         let q = start.div_euclid(self.hop);
         let rare = self
-            .head
             .extras
             .as_deref_mut()
             .and_then(|e| e.rare.as_deref_mut());
@@ -294,11 +294,12 @@ mod tests {
             limit in prop_oneof![Just(SLOT_LIMIT), 1..4_u16],
         ) {
             let mut head = Head::default();
+            let mut extras = None;
             let mut slots: Vec<Slot<Spread>> = (0..size).map(|_| Slot::free()).collect();
             let mut reference: Panes<Pane<Spread>> = Panes::default();
             let mut floor = i64::MIN;
             for (n, (pane, drop, x)) in ops.into_iter().enumerate() {
-                let mut ring = Ring { hop: HOP, head: &mut head, slots: &mut slots, limit };
+                let mut ring = Ring { hop: HOP, head: &mut head, extras: &mut extras, slots: &mut slots, limit };
                 if drop {
                     floor = floor.max(pane * HOP);
                     ring.drop_before(floor);
