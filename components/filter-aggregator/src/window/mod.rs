@@ -39,9 +39,9 @@ struct Pane<A> {
     acc: A,
 }
 
-/// What only some points keep, in one box (points are many, such points few): the state
-/// changes of the open panes and the last one before them, when the spec reports state
-/// durations; in a second box, rarer still, the numbers of the open panes when it reports
+/// What only some points keep, in the spec's side table (points are many, such points few):
+/// the state changes of the open panes and the last one before them, when the spec reports
+/// state durations; in a box, rarer still, the numbers of the open panes when it reports
 /// percentiles, and the panes that do not fit the ring.
 #[derive(Debug, Clone)]
 struct Extras<A> {
@@ -203,12 +203,11 @@ impl<A: Accumulate> Ring<'_, A> {
         if let Some(x) = number
             && !spec.percentiles.is_empty()
         {
-            let extras = self.extras.get_or_insert_with(Box::default);
-            let values = &mut extras.rare_mut().values;
+            let values = &mut self.extras.rare_mut().values;
             values.push((t, x));
         }
         if let Some(state) = state {
-            let events = &mut self.extras.get_or_insert_with(Box::default).events;
+            let events = &mut self.extras.events;
             if events.len() == events.capacity() {
                 // A state point keeps its readings of an open window or so, and keeps that
                 // capacity: grow one at a time while small (a first push would reserve
@@ -262,7 +261,8 @@ impl<A: Accumulate> Ring<'_, A> {
     fn drop_panes_before(&mut self, start: i64) {
         self.drop_before(start);
         // Panes are hop-aligned, so an event is in a dropped pane exactly when it is earlier.
-        if let Some(log) = &mut self.extras {
+        {
+            let log = &mut *self.extras;
             // The last event before `start` stays: the state a later window starts in.
             let gone = log.events.partition_point(|e| e.t() < start);
             if gone > 1 {
@@ -303,8 +303,7 @@ impl<A: Accumulate> Ring<'_, A> {
         if !spec.percentiles.is_empty() {
             let mut values: Vec<f64> = self
                 .extras
-                .as_deref()
-                .map_or(&[][..], |e| e.values())
+                .values()
                 .iter()
                 .filter(|(t, _)| *t >= start && *t < end)
                 .map(|(_, x)| *x)
@@ -318,8 +317,7 @@ impl<A: Accumulate> Ring<'_, A> {
             }
         }
         if spec.stats.contains(StatSet::STATES) {
-            let log = self.extras.as_deref();
-            let events = log.map_or(&[][..], |l| l.events.as_slice());
+            let events = self.extras.events.as_slice();
             let first = events.partition_point(|e| e.t() < start);
             let before = first.checked_sub(1).and_then(|i| events.get(i));
             let mut durations = Durations::starting(start, before.map(|e| e.state()));

@@ -38,8 +38,8 @@ impl<A: Accumulate> Points<A> {
             .slots
             .push_run((0..self.per_point).map(|_| Slot::free()));
         let ordinal = self.heads.push(Default::default());
-        if let SideTable::Dense(boxes) = &mut self.extras {
-            boxes.push(None);
+        if let SideTable::Dense(extras) = &mut self.extras {
+            extras.push(Extras::default());
         }
         debug_assert_eq!(Some(first), self.first_slot(ordinal));
         ordinal
@@ -56,9 +56,9 @@ impl<A: Accumulate> Points<A> {
             *head = Default::default();
         }
         match &mut self.extras {
-            SideTable::Dense(boxes) => {
-                if let Some(entry) = boxes.get_mut(ordinal) {
-                    *entry = None;
+            SideTable::Dense(extras) => {
+                if let Some(entry) = extras.get_mut(ordinal) {
+                    *entry = Extras::default();
                 }
             }
             SideTable::Sparse(boxes) => {
@@ -123,8 +123,8 @@ impl<A: Accumulate> Points<A> {
         let hop = spec.hop_ms;
         let limit = SLOT_LIMIT;
         match &mut self.extras {
-            SideTable::Dense(boxes) => {
-                let extras = boxes.get_mut(ordinal)?;
+            SideTable::Dense(extras) => {
+                let extras = extras.get_mut(ordinal)?;
                 let mut ring = Ring {
                     hop,
                     head,
@@ -137,9 +137,9 @@ impl<A: Accumulate> Points<A> {
             SideTable::Sparse(boxes) => {
                 // Usually empty: then no lookup at all.
                 let mut taken = if boxes.is_empty() {
-                    None
+                    Extras::default()
                 } else {
-                    boxes.remove(&ordinal)
+                    boxes.remove(&ordinal).map(|b| *b).unwrap_or_default()
                 };
                 let mut ring = Ring {
                     hop,
@@ -149,8 +149,8 @@ impl<A: Accumulate> Points<A> {
                     limit,
                 };
                 let out = f(&mut ring, &self.names);
-                if let Some(extras) = taken {
-                    boxes.insert(ordinal, extras);
+                if !taken.is_empty() {
+                    boxes.insert(ordinal, Box::new(taken));
                 }
                 Some(out)
             }
@@ -158,13 +158,13 @@ impl<A: Accumulate> Points<A> {
     }
 }
 
-/// The [`Extras`] box of each point of a spec, out of the head (8 bytes a point less where
-/// points rarely have one).
+/// The [`Extras`] of each point of a spec, out of the head (no bytes at all in the head for
+/// points that rarely have any).
 #[derive(Debug)]
 enum SideTable<A> {
-    /// One entry per point, by ordinal: the spec reports state durations or percentiles, so
-    /// every point read keeps a box.
-    Dense(Arena<Option<Box<Extras<A>>>>),
+    /// One per point, by ordinal, inline (32 bytes, no box of its own): the spec reports
+    /// state durations or percentiles, so every point read keeps some.
+    Dense(Arena<Extras<A>>),
     /// Only the points that have one, by ordinal: what the others keep is spilled panes (a
     /// reading far ahead of the rest, or over 65,535 in one pane), which is rare.
     Sparse(HashMap<u32, Box<Extras<A>>>),

@@ -61,7 +61,7 @@ pub(super) struct Ring<'a, A> {
     pub(super) hop: i64,
     pub(super) head: &'a mut Head,
     /// The point's entry in the spec's side table.
-    pub(super) extras: &'a mut Option<Box<Extras<A>>>,
+    pub(super) extras: &'a mut Extras<A>,
     pub(super) slots: &'a mut [Slot<A>],
     /// Readings a slot counts at most ([`SLOT_LIMIT`]; less in tests).
     pub(super) limit: u16,
@@ -94,39 +94,32 @@ impl<A: Accumulate> Ring<'_, A> {
     }
 
     fn spill(&self) -> &[Pane<A>] {
-        self.extras.as_deref().map_or(&[], |e| e.spill())
+        self.extras.spill()
     }
 
     /// Puts a pane that is in neither the ring nor the spill into the spill, in order.
     fn spill_pane(&mut self, pane: Pane<A>) {
-        let extras = self.extras.get_or_insert_with(Box::default);
-        let spill = &mut extras.rare_mut().spill;
+        let spill = &mut self.extras.rare_mut().spill;
         let at = spill.partition_point(|p| p.start < pane.start);
         spill.insert(at, pane);
     }
 
-    /// Takes the spilled panes out of the head (to be put back).
+    /// Takes the spilled panes out of the extras (to be put back).
     fn take_spill(&mut self) -> Vec<Pane<A>> {
         self.extras
+            .rare
             .as_deref_mut()
-            .and_then(|e| e.rare.as_deref_mut())
             .map(|r| std::mem::take(&mut r.spill))
             .unwrap_or_default()
     }
 
-    /// Puts the spilled panes back; the box goes once it holds nothing.
+    /// Puts the spilled panes back; their box goes once it holds nothing.
     fn put_spill(&mut self, spill: Vec<Pane<A>>) {
         if !spill.is_empty() {
-            let extras = self.extras.get_or_insert_with(Box::default);
-            extras.rare_mut().spill = spill;
+            self.extras.rare_mut().spill = spill;
             return;
         }
-        if let Some(extras) = self.extras.as_deref_mut() {
-            extras.tidy();
-            if extras.is_empty() {
-                *self.extras = None;
-            }
-        }
+        self.extras.tidy();
     }
 
     /// Moves the ring to start at pane `base` if every occupied slot stays inside, and takes in
@@ -174,10 +167,7 @@ impl<A: Accumulate> PaneStore<A> for Ring<'_, A> {
 
     fn add(&mut self, start: i64, t: i64, number: Option<f64>) {
         let q = start.div_euclid(self.hop);
-        let rare = self
-            .extras
-            .as_deref_mut()
-            .and_then(|e| e.rare.as_deref_mut());
+        let rare = self.extras.rare.as_deref_mut();
         if let Some(spill) = rare.map(|r| &mut r.spill) {
             let at = spill.partition_point(|p| p.start < start);
             if let Some(pane) = spill.get_mut(at).filter(|p| p.start == start) {
@@ -294,7 +284,7 @@ mod tests {
             limit in prop_oneof![Just(SLOT_LIMIT), 1..4_u16],
         ) {
             let mut head = Head::default();
-            let mut extras = None;
+            let mut extras = Extras::default();
             let mut slots: Vec<Slot<Spread>> = (0..size).map(|_| Slot::free()).collect();
             let mut reference: Panes<Pane<Spread>> = Panes::default();
             let mut floor = i64::MIN;
