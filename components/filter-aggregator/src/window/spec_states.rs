@@ -162,4 +162,44 @@ mod tests {
         assert_eq!(maxima, vec![Some(1.0)]);
         assert_eq!(states.push(7, &spec, 0, sample(100, 1.0), &mut none), None);
     }
+
+    #[test]
+    fn a_pane_past_the_slot_limit_spills_into_the_side_table_of_its_point_only() {
+        // Max only: the spec keeps no extras per point, so the spill lands in the sparse table.
+        let spec = spec(StatSet::MAX);
+        let mut states = SpecStates::for_spec(&spec);
+        let (a, b) = (states.add(), states.add());
+        let mut none = |_, _| panic!("nothing closes yet");
+        let n = u32::from(u16::MAX) + 10;
+        for k in 0..n {
+            let sample = Sample {
+                t: i64::from(k % 1000),
+                number: Some(f64::from(k)),
+                state: None,
+            };
+            assert_eq!(
+                states.push(a, &spec, 0, sample, &mut none),
+                Some(Admit::Accepted)
+            );
+        }
+        let sample = Sample {
+            t: 500,
+            number: Some(-1.0),
+            state: None,
+        };
+        assert_eq!(
+            states.push(b, &spec, 0, sample, &mut none),
+            Some(Admit::Accepted)
+        );
+        let mut got = Vec::new();
+        for ordinal in [a, b] {
+            states.close(ordinal, &spec, i64::MAX, &mut |_, s| {
+                got.push((s.count, s.max))
+            });
+        }
+        assert_eq!(
+            got,
+            vec![(u64::from(n), Some(f64::from(n - 1))), (1, Some(-1.0))]
+        );
+    }
 }
