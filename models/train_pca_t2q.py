@@ -160,7 +160,7 @@ def main() -> int:
         "--drift-gate", type=float, default=None, help="windows scored at most this update the baseline (default: --threshold)"
     )
     ap.add_argument("--name", default="pca-t2q")
-    ap.add_argument("--version", default="2.0.0")
+    ap.add_argument("--version", default="2.1.0")
     a = ap.parse_args()
     if not a.train or not a.model_dir:
         ap.error("--train and --model-dir (or SM_CHANNEL_TRAIN and SM_MODEL_DIR) are required")
