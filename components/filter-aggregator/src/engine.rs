@@ -575,14 +575,7 @@ mod tests {
             Quality::Uncertain,
             7,
         );
-        let rule = crate::rule::Reduction {
-            deadband_abs: None,
-            deadband_pct: None,
-            heartbeat_ms: None,
-            change_only: false,
-            min_interval_ms: 0,
-            drop_bad: false,
-        };
+        let rule = crate::rule::Reduction::default();
         reduce::decide(&rule, &mut last, &mut texts, &reading, 7).unwrap();
         slot.set_last(last);
         assert_eq!(slot.last(), last);

@@ -258,14 +258,7 @@ mod tests {
     }
 
     fn rule() -> Reduction {
-        Reduction {
-            deadband_abs: None,
-            deadband_pct: None,
-            heartbeat_ms: None,
-            change_only: false,
-            min_interval_ms: 0,
-            drop_bad: false,
-        }
+        Reduction::default()
     }
 
     #[test]

@@ -48,8 +48,8 @@ pub struct Convert {
     pub from_conversion: Option<Conversion>,
 }
 
-/// What reaches the filtered topic.
-#[derive(Debug, Clone, PartialEq)]
+/// What reaches the filtered topic; the default passes every reading.
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Reduction {
     /// Absolute deadband.
     pub deadband_abs: Option<f64>,

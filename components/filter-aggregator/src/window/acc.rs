@@ -104,17 +104,14 @@ impl<const HIGH: bool> Accumulate for Bound<HIGH> {
 
     fn push(&mut self, n: u64, _: u32, x: f64) {
         self.bound = F64::new(Self::pick(self.bound.get(), x));
-        let mean = self.mean.get();
-        self.mean = F64::new(mean + (x - mean) / n as f64);
+        self.mean = mean_with(self.mean, n, x);
     }
 
     fn merge(&mut self, mine: u64, other: &Self, theirs: u64) {
         if theirs == 0 {
             return;
         }
-        let n = (mine + theirs) as f64;
-        let mean = self.mean.get();
-        self.mean = F64::new(mean + (other.mean.get() - mean) * theirs as f64 / n);
+        self.mean = merged_mean(self.mean, mine, other.mean, theirs);
         self.bound = F64::new(Self::pick(self.bound.get(), other.bound.get()));
     }
 
@@ -131,6 +128,19 @@ impl<const HIGH: bool> Accumulate for Bound<HIGH> {
     fn covers(wanted: StatSet) -> bool {
         !wanted.intersects(Full::STATS.with(Self::NOT_KEPT))
     }
+}
+
+/// The running mean after its `n`th value `x`.
+fn mean_with(mean: F64, n: u64, x: f64) -> F64 {
+    let mean = mean.get();
+    F64::new(mean + (x - mean) / n as f64)
+}
+
+/// The mean of `mine` values averaging `a` and `theirs` averaging `b`.
+fn merged_mean(a: F64, mine: u64, b: F64, theirs: u64) -> F64 {
+    let n = (mine + theirs) as f64;
+    let a = a.get();
+    F64::new(a + (b.get() - a) * theirs as f64 / n)
 }
 
 /// Smallest, largest and mean value.
@@ -157,17 +167,14 @@ impl Accumulate for Spread {
     fn push(&mut self, n: u64, _: u32, x: f64) {
         self.min = F64::new(self.min.get().min(x));
         self.max = F64::new(self.max.get().max(x));
-        let mean = self.mean.get();
-        self.mean = F64::new(mean + (x - mean) / n as f64);
+        self.mean = mean_with(self.mean, n, x);
     }
 
     fn merge(&mut self, mine: u64, other: &Self, theirs: u64) {
         if theirs == 0 {
             return;
         }
-        let n = (mine + theirs) as f64;
-        let mean = self.mean.get();
-        self.mean = F64::new(mean + (other.mean.get() - mean) * theirs as f64 / n);
+        self.mean = merged_mean(self.mean, mine, other.mean, theirs);
         self.min = F64::new(self.min.get().min(other.min.get()));
         self.max = F64::new(self.max.get().max(other.max.get()));
     }

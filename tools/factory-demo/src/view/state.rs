@@ -338,26 +338,26 @@ impl ViewState {
 
     /// Points per second per adapter (devices whose adapter is not known yet count as `?`).
     pub fn adapter_rates(&self) -> BTreeMap<String, f64> {
-        let mut rates = BTreeMap::new();
-        for d in self.devices.values() {
-            let name = d.adapter.as_deref().unwrap_or("?");
-            *rates
-                .entry(name.trim_start_matches("com.smartfactory.").to_owned())
-                .or_insert(0.0) += d.points_per_sec;
-        }
-        rates
+        self.sum_per_adapter(|d| d.points_per_sec)
     }
 
     /// Readings received per adapter (devices whose adapter is not known yet count as `?`).
     pub fn adapter_readings(&self) -> BTreeMap<String, u64> {
-        let mut readings = BTreeMap::new();
+        self.sum_per_adapter(|d| d.readings)
+    }
+
+    fn sum_per_adapter<T: Default + std::ops::AddAssign>(
+        &self,
+        of: impl Fn(&Device) -> T,
+    ) -> BTreeMap<String, T> {
+        let mut sums = BTreeMap::new();
         for d in self.devices.values() {
             let name = d.adapter.as_deref().unwrap_or("?");
-            *readings
+            *sums
                 .entry(name.trim_start_matches("com.smartfactory.").to_owned())
-                .or_insert(0) += d.readings;
+                .or_default() += of(d);
         }
-        readings
+        sums
     }
 
     /// Lifecycle state of `component`, or `not deployed`.
