@@ -516,8 +516,9 @@ fn state_of(keys: &[StateKey], table: &mut SpecStates, value: &Value) -> u16 {
     if let Some(key) = found {
         return key.id;
     }
+    // Text was looked up by its text above; other values may still match a key's text.
     let text = match value {
-        Value::Text(s) => s.clone(),
+        Value::Text(s) => return table.state_id(s),
         Value::Bool(b) => b.to_string(),
         Value::Int(i) => i.to_string(),
         Value::Float(x) => x.to_string(),

@@ -15,6 +15,8 @@ pub const OTHER: &str = "(other)";
 #[derive(Debug, Default)]
 pub struct StateNames {
     names: Vec<Arc<str>>,
+    /// The id of [`OTHER`] once the table is full.
+    other: Option<u16>,
 }
 
 impl StateNames {
@@ -28,13 +30,15 @@ impl StateNames {
             self.names.push(Arc::from(name));
             return (self.names.len() - 1) as u16;
         }
-        match self.find(OTHER) {
-            Some(id) => id,
-            None => {
-                self.names.push(Arc::from(OTHER));
-                (self.names.len() - 1) as u16
-            }
+        if let Some(id) = self.other {
+            return id;
         }
+        let id = self.find(OTHER).unwrap_or_else(|| {
+            self.names.push(Arc::from(OTHER));
+            (self.names.len() - 1) as u16
+        });
+        self.other = Some(id);
+        id
     }
 
     /// The name of `id` (empty for an id it never gave).
