@@ -4,6 +4,7 @@
 
 use super::record::NewRecord;
 use rusqlite::Transaction;
+use std::sync::LazyLock;
 
 /// Rows per multi-row statement (6 parameters each, far below SQLite's limit).
 const CHUNK: usize = 64;
@@ -17,6 +18,10 @@ pub(super) struct Row<'a> {
     pub(super) size: u64,
     pub(super) crc: u32,
 }
+
+/// The statements for `CHUNK`, `SMALL_CHUNK` and one row, built once instead of per chunk.
+static INSERT_SQL: LazyLock<[String; 3]> =
+    LazyLock::new(|| [insert_sql(CHUNK), insert_sql(SMALL_CHUNK), insert_sql(1)]);
 
 fn insert_sql(rows: usize) -> String {
     let mut sql =
@@ -38,15 +43,15 @@ pub(super) fn insert_rows(tx: &Transaction<'_>, rows: &[Row<'_>]) -> rusqlite::R
     let mut seqs = Vec::with_capacity(rows.len());
     let mut rest = rows;
     while !rest.is_empty() {
-        let n = if rest.len() >= CHUNK {
-            CHUNK
+        let (n, sql) = if rest.len() >= CHUNK {
+            (CHUNK, &INSERT_SQL[0])
         } else if rest.len() >= SMALL_CHUNK {
-            SMALL_CHUNK
+            (SMALL_CHUNK, &INSERT_SQL[1])
         } else {
-            1
+            (1, &INSERT_SQL[2])
         };
         let (chunk, tail) = rest.split_at(n);
-        let mut stmt = tx.prepare_cached(&insert_sql(n))?;
+        let mut stmt = tx.prepare_cached(sql)?;
         for (i, row) in chunk.iter().enumerate() {
             let at = i * 6;
             stmt.raw_bind_parameter(at + 1, row.export)?;

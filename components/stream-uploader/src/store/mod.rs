@@ -306,11 +306,6 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut report = AppendReport::default();
         let mut delta = TotalsDelta::default();
-        let mut totals: HashMap<String, Totals> = self
-            .exports
-            .iter()
-            .map(|(name, e)| (name.clone(), e.totals))
-            .collect();
         // Accepted rows wait here and go in multi-row statements; they are flushed before an
         // overwrite deletes old records, so the deletes see every row counted in the totals.
         let mut rows: Vec<insert::Row<'_>> = Vec::with_capacity(records.len());
@@ -320,19 +315,15 @@ impl Store {
                 report.results.push(Appended::UnknownExport);
                 continue;
             };
-            let (Some(t), policy) = (totals.get_mut(&record.export), &export.policy) else {
-                report.results.push(Appended::UnknownExport);
-                continue;
-            };
+            let policy = &export.policy;
             let size = record_size(&record.topic, &record.payload);
             if size > policy.max_bytes {
                 report.results.push(Appended::TooLarge);
                 continue;
             }
-            let over = |t: &Totals| {
-                t.bytes + size > policy.max_bytes || t.records + 1 > policy.max_records
-            };
-            if over(t) {
+            // The export's total so far in this transaction.
+            let t = delta.applied_to(export.id, export.totals);
+            if t.bytes + size > policy.max_bytes || t.records + 1 > policy.max_records {
                 match policy.on_full {
                     FullPolicy::RejectNewData => {
                         report.results.push(Appended::QueueFull);
@@ -343,8 +334,6 @@ impl Store {
                         let need_bytes = (t.bytes + size).saturating_sub(policy.max_bytes);
                         let need_records = (t.records + 1).saturating_sub(policy.max_records);
                         let (n, bytes) = delete_oldest(&tx, export.id, need_bytes, need_records)?;
-                        t.records = t.records.saturating_sub(n);
-                        t.bytes = t.bytes.saturating_sub(bytes);
                         delta.removed(export.id, n, bytes);
                         *report.overwritten.entry(record.export.clone()).or_default() += n;
                     }
@@ -360,18 +349,12 @@ impl Store {
             row_results.push(report.results.len());
             // Filled in by the flush.
             report.results.push(Appended::Stored(0));
-            t.records += 1;
-            t.bytes += size;
             delta.added(export.id, 1, size);
         }
         flush_rows(&tx, &mut rows, &mut row_results, &mut report)?;
         delta.write(&tx)?;
         tx.commit()?;
-        for (name, t) in totals {
-            if let Some(e) = self.exports.get_mut(&name) {
-                e.totals = t;
-            }
-        }
+        self.apply(&delta);
         Ok(report)
     }
 
@@ -660,12 +643,11 @@ impl Store {
         Ok(())
     }
 
-    /// Applies a committed transaction's deletions to the totals in memory.
+    /// Applies a committed transaction's changes (rows added and deleted) to the totals in
+    /// memory.
     fn apply(&mut self, delta: &TotalsDelta) {
         for e in self.exports.values_mut() {
-            let (records, bytes) = delta.of(e.id);
-            e.totals.records = e.totals.records.saturating_add_signed(records);
-            e.totals.bytes = e.totals.bytes.saturating_add_signed(bytes);
+            e.totals = delta.applied_to(e.id, e.totals);
         }
     }
 }

@@ -47,6 +47,15 @@ impl TotalsDelta {
             .map_or((0, 0), |e| (e.1, e.2))
     }
 
+    /// `totals` of `export` with this transaction's changes added.
+    pub(super) fn applied_to(&self, export: i64, totals: Totals) -> Totals {
+        let (records, bytes) = self.of(export);
+        Totals {
+            records: totals.records.saturating_add_signed(records),
+            bytes: totals.bytes.saturating_add_signed(bytes),
+        }
+    }
+
     /// Writes the changes; call inside the transaction that made them, before its commit.
     pub(super) fn write(&self, conn: &Connection) -> rusqlite::Result<()> {
         let mut upsert = conn.prepare_cached(
