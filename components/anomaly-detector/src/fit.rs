@@ -175,7 +175,7 @@ pub fn refit(model: &Model, rows: &[Vec<f64>]) -> Result<Model, ModelError> {
     };
     let proto = with_initialisers(model.proto(), &values)?;
     let mut manifest = model.manifest().clone();
-    let refitted = Model::from_proto(manifest.clone(), proto.clone())?;
+    let refitted = Model::from_proto(manifest.clone(), proto)?;
     let windows: Vec<f32> = rows
         .windows(w)
         .flat_map(|win| win.iter().flatten().map(|&v| v as f32))
@@ -192,7 +192,7 @@ pub fn refit(model: &Model, rows: &[Vec<f64>]) -> Result<Model, ModelError> {
         }
         ModelKind::ConvAe => manifest.error_ref = column(0),
     }
-    Model::from_proto(manifest, proto)
+    refitted.with_manifest(manifest)
 }
 
 /// The `q` quantile of `values` with linear interpolation (numpy's default); 1 is the largest.

@@ -135,6 +135,34 @@ impl Model {
         })
     }
 
+    /// The same compiled graph (plans and run states shared, as with a clone) under `manifest`,
+    /// which may change only what the graph does not read (name, threshold, references, fit
+    /// settings): recompiling for those would cost a full tract compile for nothing.
+    pub fn with_manifest(&self, manifest: Manifest) -> Result<Self, ModelError> {
+        let old = &self.manifest;
+        if manifest.kind != old.kind
+            || manifest.features != old.features
+            || manifest.window_steps != old.window_steps
+        {
+            return Err(ModelError::Shape(format!(
+                "a new manifest for the compiled graph must keep its kind {:?}, {} features \
+                 {:?} and {} window steps; it gives {:?}, {} features {:?}, {} window steps",
+                old.kind,
+                old.features.len(),
+                old.features,
+                old.window_steps,
+                manifest.kind,
+                manifest.features.len(),
+                manifest.features,
+                manifest.window_steps
+            )));
+        }
+        Ok(Self {
+            manifest: Arc::new(manifest),
+            ..self.clone()
+        })
+    }
+
     /// The manifest.
     pub fn manifest(&self) -> &Manifest {
         &self.manifest
@@ -367,4 +395,45 @@ fn check_io(model: &TypedModel, manifest: &Manifest) -> Result<(), ModelError> {
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shipped() -> Model {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/pca-t2q");
+        Model::load(&dir).expect("the shipped PCA model loads")
+    }
+
+    #[test]
+    fn with_manifest_swaps_only_the_manifest() {
+        let model = shipped();
+        let mut manifest = model.manifest().clone();
+        manifest.threshold *= 2.0;
+        manifest.t2_ref *= 4.0;
+        let swapped = model.with_manifest(manifest.clone()).expect("same graph");
+        assert_eq!(swapped.manifest(), &manifest);
+        let windows = vec![0.5_f32; model.window_steps() * model.features() * 3];
+        assert_eq!(
+            swapped.run(&windows).expect("run"),
+            model.run(&windows).expect("run")
+        );
+    }
+
+    #[test]
+    fn with_manifest_refuses_a_different_input_or_kind() {
+        let model = shipped();
+        let changes: [fn(&mut Manifest); 3] = [
+            |m| drop(m.features.pop()),
+            |m| m.window_steps += 1,
+            |m| m.kind = ModelKind::ConvAe,
+        ];
+        for change in changes {
+            let mut manifest = model.manifest().clone();
+            change(&mut manifest);
+            let err = model.with_manifest(manifest).expect_err("refused");
+            assert!(matches!(err, ModelError::Shape(_)), "{err}");
+        }
+    }
 }

@@ -73,7 +73,7 @@ fn run(args: &Args) -> Result<(), String> {
         let mut m = shipped.manifest().clone();
         m.fit.scale_floor = args.scale_floor.unwrap_or(m.fit.scale_floor);
         m.threshold = args.threshold.unwrap_or(m.threshold);
-        shipped = Model::from_proto(m, shipped.proto().clone()).map_err(|e| e.to_string())?;
+        shipped = shipped.with_manifest(m).map_err(|e| e.to_string())?;
     }
     let features = shipped.manifest().features.clone();
     let w = shipped.window_steps();
@@ -229,8 +229,7 @@ fn score_floors(
         .map(|&floor| {
             let mut m = shipped.manifest().clone();
             m.fit.scale_floor = floor;
-            let with_floor =
-                Model::from_proto(m, shipped.proto().clone()).map_err(|e| e.to_string())?;
+            let with_floor = shipped.with_manifest(m).map_err(|e| e.to_string())?;
             let model = refit(&with_floor, &file.rows[..fit_rows]).map_err(|e| e.to_string())?;
             score_file(&model, file, fit_rows)
         })
