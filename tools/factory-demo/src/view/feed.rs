@@ -42,6 +42,10 @@ const ADAPTER_DEVICES: [(&str, &str); 2] = [
     ("com.smartfactory.OpcUaAdapter", "servers"),
 ];
 
+/// Seconds between readings of the adapters' configurations while the component list stays
+/// the same.
+const ADAPTER_REREAD_TICKS: u64 = 10;
+
 struct ListComponents;
 impl Operation for ListComponents {
     const NAME: &'static str = "ListComponents";
@@ -116,6 +120,8 @@ pub async fn poll(
     cancel: CancellationToken,
 ) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let mut last_components = None;
+    let mut ticks: u64 = 0;
     loop {
         tokio::select! {
             () = cancel.cancelled() => return,
@@ -125,7 +131,16 @@ pub async fn poll(
             .call::<ListComponents>(&Value::Object(Default::default()))
             .await
             .ok();
-        let adapters = adapter_devices(client).await;
+        // Adapter configurations change with deployments: read them again when the component
+        // list changes, and every ADAPTER_REREAD_TICKS for a configuration-only deployment.
+        let changed = components != last_components;
+        let adapters = if changed || ticks.is_multiple_of(ADAPTER_REREAD_TICKS) {
+            adapter_devices(client).await
+        } else {
+            Vec::new()
+        };
+        ticks += 1;
+        last_components.clone_from(&components);
         let sim = factory_sim::control::send(sim_control, "status")
             .await
             .ok()
