@@ -9,7 +9,6 @@ pub mod drain;
 pub mod export;
 pub mod housekeeping;
 pub mod ingest;
-pub mod malloc_arenas;
 pub mod route;
 pub mod store;
 pub mod telemetry;
@@ -32,6 +31,7 @@ pub struct StreamUploaderComponent;
 
 impl Component for StreamUploaderComponent {
     const NAME: &'static str = "com.smartfactory.StreamUploader";
+    const ONE_MALLOC_ARENA: bool = true;
     type Config = config::StreamUploaderConfig;
     type Validated = validate::StreamUploader;
 

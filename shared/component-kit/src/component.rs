@@ -17,6 +17,10 @@ pub trait Component: Send + Sync + 'static {
     /// metric.
     const NAME: &'static str;
 
+    /// Run with one glibc malloc arena ([`crate::malloc_arenas`]): less memory for a component
+    /// whose threads all allocate, at the cost of a shared allocator lock.
+    const ONE_MALLOC_ARENA: bool = false;
+
     /// The configuration as deserialized (`#[serde(default, rename_all = "camelCase")]`, numbers
     /// through [`crate::lenient`]). The top-level keys `logLevel`, `metricsIntervalMs` and
     /// `accessControl` belong to the kit and the nucleus and are not passed to it.

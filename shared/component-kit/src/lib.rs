@@ -72,6 +72,7 @@ mod harness;
 mod last_good;
 pub mod lenient;
 pub mod logging;
+pub mod malloc_arenas;
 pub mod metrics;
 pub mod outlet;
 pub mod process_stats;

@@ -53,9 +53,9 @@ enum Mode {
 }
 
 fn main() -> anyhow::Result<()> {
-    // The component's process runs with one malloc arena (see malloc_arenas.rs); so does this
+    // The component's process runs with one malloc arena (component_kit::malloc_arenas); so does this
     // one, or its RSS would not be the component's. MALLOC_ARENA_MAX=8 shows glibc's default.
-    stream_uploader::malloc_arenas::use_one_arena();
+    component_kit::malloc_arenas::use_one_arena();
     let args = Args::parse();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -1,8 +1,8 @@
-//! One glibc malloc arena instead of one per thread (up to 8 per core). The uploader allocates
-//! on its runtime workers and its store thread; with an arena each, every arena keeps its own
-//! high-water mark and free chunks, and the process's RSS with a 1 GB backlog was about 4 MiB
-//! higher (stream-uploader-bench, README). The work is I/O bound (fsync, network), so the
-//! shared arena's lock costs nothing measurable.
+//! One glibc malloc arena instead of one per thread (up to 8 per core), for a component that
+//! sets [`Component::ONE_MALLOC_ARENA`](crate::Component::ONE_MALLOC_ARENA). With an arena per
+//! thread, every arena keeps its own high-water mark and free chunks: the StreamUploader's RSS
+//! with a 1 GB backlog was about 4 MiB higher (stream-uploader-bench, its README). For I/O-bound
+//! work the shared arena's lock costs nothing measurable.
 //!
 //! glibc reads `MALLOC_ARENA_MAX` only when the process starts, and `mallopt` would need
 //! unsafe code (forbidden in this workspace), so the process re-executes itself once with the
@@ -10,7 +10,7 @@
 //! A value already in the environment (for example from the recipe's `Setenv`) is kept: set it
 //! higher to trade memory for allocation speed.
 
-/// The variable and the value the uploader runs with unless told otherwise.
+/// The variable and the value such a component runs with unless told otherwise.
 pub const ARENA_MAX_VAR: &str = "MALLOC_ARENA_MAX";
 /// One arena: the process's threads share it.
 pub const ARENA_MAX_DEFAULT: &str = "1";
