@@ -301,61 +301,57 @@ impl Store {
     }
 
     fn append_once(&mut self, records: &[NewRecord]) -> Result<AppendReport, StoreError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut report = AppendReport::default();
-        let mut delta = TotalsDelta::default();
-        // Accepted rows wait here and go in multi-row statements; they are flushed before an
-        // overwrite deletes old records, so the deletes see every row counted in the totals.
-        let mut rows: Vec<insert::Row<'_>> = Vec::with_capacity(records.len());
-        let mut row_results: Vec<usize> = Vec::with_capacity(records.len());
-        for record in records {
-            let Some(export) = self.exports.get(&record.export) else {
-                report.results.push(Appended::UnknownExport);
-                continue;
-            };
-            let policy = &export.policy;
-            let size = record_size(&record.topic, &record.payload);
-            if size > policy.max_bytes {
-                report.results.push(Appended::TooLarge);
-                continue;
-            }
-            // The export's total so far in this transaction.
-            let t = delta.applied_to(export.id, export.totals);
-            if t.bytes + size > policy.max_bytes || t.records + 1 > policy.max_records {
-                match policy.on_full {
-                    FullPolicy::RejectNewData => {
-                        report.results.push(Appended::QueueFull);
-                        continue;
-                    }
-                    FullPolicy::OverwriteOldestData => {
-                        flush_rows(&tx, &mut rows, &mut row_results, &mut report)?;
-                        let need_bytes = (t.bytes + size).saturating_sub(policy.max_bytes);
-                        let need_records = (t.records + 1).saturating_sub(policy.max_records);
-                        let (n, bytes) = delete_oldest(&tx, export.id, need_bytes, need_records)?;
-                        delta.removed(export.id, n, bytes);
-                        *report.overwritten.entry(record.export.clone()).or_default() += n;
+        self.in_tx(|tx, exports, delta| {
+            let mut report = AppendReport::default();
+            // Accepted rows wait here and go in multi-row statements; they are flushed before an
+            // overwrite deletes old records, so the deletes see every row counted in the totals.
+            let mut rows: Vec<insert::Row<'_>> = Vec::with_capacity(records.len());
+            let mut row_results: Vec<usize> = Vec::with_capacity(records.len());
+            for record in records {
+                let Some(export) = exports.get(&record.export) else {
+                    report.results.push(Appended::UnknownExport);
+                    continue;
+                };
+                let policy = &export.policy;
+                let size = record_size(&record.topic, &record.payload);
+                if size > policy.max_bytes {
+                    report.results.push(Appended::TooLarge);
+                    continue;
+                }
+                // The export's total so far in this transaction.
+                let t = delta.applied_to(export.id, export.totals);
+                if t.bytes + size > policy.max_bytes || t.records + 1 > policy.max_records {
+                    match policy.on_full {
+                        FullPolicy::RejectNewData => {
+                            report.results.push(Appended::QueueFull);
+                            continue;
+                        }
+                        FullPolicy::OverwriteOldestData => {
+                            flush_rows(tx, &mut rows, &mut row_results, &mut report)?;
+                            let need_bytes = (t.bytes + size).saturating_sub(policy.max_bytes);
+                            let need_records = (t.records + 1).saturating_sub(policy.max_records);
+                            let (n, bytes) =
+                                delete_oldest(tx, export.id, need_bytes, need_records)?;
+                            delta.removed(export.id, n, bytes);
+                            *report.overwritten.entry(record.export.clone()).or_default() += n;
+                        }
                     }
                 }
+                let crc = checksum(record.created_ms, &record.topic, &record.payload);
+                rows.push(insert::Row {
+                    export: export.id,
+                    record,
+                    size,
+                    crc,
+                });
+                row_results.push(report.results.len());
+                // Filled in by the flush.
+                report.results.push(Appended::Stored(0));
+                delta.added(export.id, 1, size);
             }
-            let crc = checksum(record.created_ms, &record.topic, &record.payload);
-            rows.push(insert::Row {
-                export: export.id,
-                record,
-                size,
-                crc,
-            });
-            row_results.push(report.results.len());
-            // Filled in by the flush.
-            report.results.push(Appended::Stored(0));
-            delta.added(export.id, 1, size);
-        }
-        flush_rows(&tx, &mut rows, &mut row_results, &mut report)?;
-        delta.write(&tx)?;
-        tx.commit()?;
-        self.apply(&delta);
-        Ok(report)
+            flush_rows(tx, &mut rows, &mut row_results, &mut report)?;
+            Ok(report)
+        })
     }
 
     /// Makes room after a full disk: each export with `OverwriteOldestData` in the batch drops
@@ -368,28 +364,23 @@ impl Store {
         for r in records {
             *wanted.entry(r.export.as_str()).or_default() += record_size(&r.topic, &r.payload);
         }
-        let mut freed = HashMap::new();
-        let mut delta = TotalsDelta::default();
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        for (name, bytes) in wanted {
-            let Some(e) = self.exports.get(name) else {
-                continue;
-            };
-            if e.policy.on_full != FullPolicy::OverwriteOldestData {
-                continue;
-            }
-            // Twice the batch: SQLite needs free pages for the new rows and for its journal.
-            let (n, b) = delete_oldest(&tx, e.id, bytes.saturating_mul(2), 0)?;
-            delta.removed(e.id, n, b);
-            freed.insert(name.to_owned(), n);
-        }
-        delta.write(&tx)?;
         // Totals in memory change only once the deletes are durable.
-        tx.commit()?;
-        self.apply(&delta);
-        Ok(freed)
+        self.in_tx(|tx, exports, delta| {
+            let mut freed = HashMap::new();
+            for (name, bytes) in wanted {
+                let Some(e) = exports.get(name) else {
+                    continue;
+                };
+                if e.policy.on_full != FullPolicy::OverwriteOldestData {
+                    continue;
+                }
+                // Twice the batch: SQLite needs free pages for the new rows and for its journal.
+                let (n, b) = delete_oldest(tx, e.id, bytes.saturating_mul(2), 0)?;
+                delta.removed(e.id, n, b);
+                freed.insert(name.to_owned(), n);
+            }
+            Ok(freed)
+        })
     }
 
     /// Up to `max_records` records (and at most `max_bytes`, but at least one record) of
@@ -456,10 +447,7 @@ impl Store {
 
     fn quarantine(&mut self, bad: &[(i64, String)]) -> Result<u64, StoreError> {
         let now = edge_model::time::now_ms() as i64;
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut delta = TotalsDelta::default();
+        self.in_tx(|tx, _, delta| {
         let mut moved = 0;
         {
             let mut copy = tx.prepare_cached(
@@ -475,10 +463,8 @@ impl Store {
                 }
             }
         }
-        delta.write(&tx)?;
-        tx.commit()?;
-        self.apply(&delta);
         Ok(moved)
+        })
     }
 
     /// Deletes the records the export acknowledged (one transaction). Sequence numbers that
@@ -549,16 +535,11 @@ impl Store {
     }
 
     fn ack_once(&mut self, export: i64, seqs: &[i64]) -> Result<u64, StoreError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut delta = TotalsDelta::default();
-        let (deleted, bytes) = ack::delete_acked(&tx, export, seqs)?;
-        delta.removed(export, deleted, bytes);
-        delta.write(&tx)?;
-        tx.commit()?;
-        self.apply(&delta);
-        Ok(deleted)
+        self.in_tx(|tx, _, delta| {
+            let (deleted, bytes) = ack::delete_acked(tx, export, seqs)?;
+            delta.removed(export, deleted, bytes);
+            Ok(deleted)
+        })
     }
 
     /// Deletes records older than their export's TTL; returns the count per export.
@@ -573,10 +554,7 @@ impl Store {
             })
             .collect();
         for (name, id, cutoff) in due {
-            let tx = self
-                .conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let removed = {
+            let removed = self.in_tx(|tx, _, delta| {
                 let mut stmt = tx.prepare_cached(
                     "DELETE FROM records WHERE export = ?1 AND created_ms < ?2 RETURNING size",
                 )?;
@@ -584,13 +562,10 @@ impl Store {
                     .query_map(params![id, cutoff], |r| r.get::<_, i64>(0))?
                     .collect::<rusqlite::Result<Vec<_>>>()?;
                 let bytes = sizes.iter().map(|s| (*s).max(0) as u64).sum();
-                (sizes.len() as u64, bytes)
-            };
-            let mut delta = TotalsDelta::default();
-            delta.removed(id, removed.0, removed.1);
-            delta.write(&tx)?;
-            tx.commit()?;
-            self.apply(&delta);
+                let removed = (sizes.len() as u64, bytes);
+                delta.removed(id, removed.0, removed.1);
+                Ok(removed)
+            })?;
             if removed.0 > 0 {
                 out.push((name, removed.0));
             }
@@ -641,6 +616,27 @@ impl Store {
         self.conn
             .query_row(&format!("PRAGMA max_page_count = {pages}"), [], |_| Ok(()))?;
         Ok(())
+    }
+
+    /// Runs `body` in an immediate transaction, writes the totals changes it noted in the same
+    /// transaction and applies them in memory only after the commit.
+    fn in_tx<T>(
+        &mut self,
+        body: impl FnOnce(
+            &rusqlite::Transaction<'_>,
+            &HashMap<String, ExportState>,
+            &mut TotalsDelta,
+        ) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut delta = TotalsDelta::default();
+        let out = body(&tx, &self.exports, &mut delta)?;
+        delta.write(&tx)?;
+        tx.commit()?;
+        self.apply(&delta);
+        Ok(out)
     }
 
     /// Applies a committed transaction's changes (rows added and deleted) to the totals in
