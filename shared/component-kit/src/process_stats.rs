@@ -15,6 +15,10 @@ pub struct ProcessStats {
     pub rss_kib: u64,
     /// Peak resident set size, KiB.
     pub peak_rss_kib: u64,
+    /// The resident part that is heap and stacks, KiB.
+    pub rss_anon_kib: u64,
+    /// The resident part that is mapped files (code, libraries, mapped data), KiB.
+    pub rss_file_kib: u64,
 }
 
 impl ProcessStats {
@@ -54,6 +58,8 @@ impl ProcessStats {
             cpu_seconds,
             rss_kib: kib("VmRSS:"),
             peak_rss_kib: kib("VmHWM:"),
+            rss_anon_kib: kib("RssAnon:"),
+            rss_file_kib: kib("RssFile:"),
         })
     }
 }

@@ -59,16 +59,12 @@ fn rss_mb() -> (f64, f64) {
 /// (RssAnon, RssFile) of this process in MiB: heap and stacks vs. mapped files (the binary's
 /// code, shared libraries, the WAL index); zeros when /proc cannot be read.
 fn rss_split_mib() -> (f64, f64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|rest| rest.split_whitespace().next())
-            .and_then(|kib| kib.parse::<f64>().ok())
-            .map_or(0.0, |kib| kib / 1024.0)
-    };
-    (field("RssAnon:"), field("RssFile:"))
+    ProcessStats::current().map_or((0.0, 0.0), |s| {
+        (
+            s.rss_anon_kib as f64 / 1024.0,
+            s.rss_file_kib as f64 / 1024.0,
+        )
+    })
 }
 
 /// User + system CPU seconds of this process.
