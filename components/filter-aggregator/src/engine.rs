@@ -332,18 +332,45 @@ impl Engine {
 
     /// Advances the gateway clock to `now_ms` and closes every window it ends.
     pub fn tick(&mut self, now_ms: i64, out: &mut Outputs) {
+        self.tick_points(now_ms, 0, usize::MAX, out);
+    }
+
+    /// Advances the gateway clock to `now_ms` and closes the windows it ends for at most
+    /// `points` points, from point `from` on; returns the point to go on from, or `None` once
+    /// every point was visited. At a window boundary every point closes a window in the same
+    /// tick: done in slices, the aggregates (and their messages) of only one slice are held
+    /// at a time.
+    pub fn tick_points(
+        &mut self,
+        now_ms: i64,
+        from: u32,
+        points: usize,
+        out: &mut Outputs,
+    ) -> Option<u32> {
         self.clock = self.clock.max(now_ms);
-        self.close_all(self.clock, out);
+        self.close_points(self.clock, from, points, out)
     }
 
     /// Closes every open window now, whatever its end (tests, tools).
     pub fn flush(&mut self, out: &mut Outputs) {
-        self.close_all(i64::MAX, out);
+        self.close_points(i64::MAX, 0, usize::MAX, out);
     }
 
-    fn close_all(&mut self, clock: i64, out: &mut Outputs) {
+    /// Closes what `clock` ends for at most `points` points from `from` on; returns the next
+    /// point, if any is left.
+    fn close_points(
+        &mut self,
+        clock: i64,
+        from: u32,
+        points: usize,
+        out: &mut Outputs,
+    ) -> Option<u32> {
         let Points { index, slots } = &mut self.points;
-        for id in 0..index.len() as u32 {
+        let end = u32::try_from(index.len()).unwrap_or(u32::MAX);
+        let until = from
+            .saturating_add(u32::try_from(points).unwrap_or(u32::MAX))
+            .min(end);
+        for id in from..until {
             let Some(slot) = slots.get(id) else {
                 continue;
             };
@@ -369,6 +396,7 @@ impl Engine {
                 runtime.stats.aggregates += emitter.emitted;
             }
         }
+        (until < end).then_some(until)
     }
 
     /// Swaps in new rules. Points whose rule keeps its id and configuration keep their state

@@ -12,6 +12,11 @@ use std::collections::HashMap;
 /// A message to publish.
 pub type Message = (Topic, serde_json::Value);
 
+/// Points whose windows one tick slice closes: at a minute boundary all 100k points of a
+/// gateway may close a window in the same tick, and their aggregates as JSON messages took
+/// tens of MB at once; a slice's take a few hundred KB.
+pub const TICK_SLICE: usize = 2_000;
+
 /// The engine plus what turns its outputs into messages.
 #[derive(Debug)]
 pub struct Pipeline {
@@ -69,6 +74,16 @@ impl Pipeline {
     pub fn on_tick(&mut self, now_ms: i64) -> Vec<Message> {
         self.engine.tick(now_ms, &mut self.outputs);
         self.drain(None, now_ms)
+    }
+
+    /// Closes the windows that gateway time `now_ms` ends for the points of one slice
+    /// ([`TICK_SLICE`]) from point `from` on; returns their messages and the point the next
+    /// slice starts at (`None`: the tick is done).
+    pub fn on_tick_slice(&mut self, now_ms: i64, from: u32) -> (Vec<Message>, Option<u32>) {
+        let next = self
+            .engine
+            .tick_points(now_ms, from, TICK_SLICE, &mut self.outputs);
+        (self.drain(None, now_ms), next)
     }
 
     /// Closes every open window (tests, tools).

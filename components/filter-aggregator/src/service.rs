@@ -66,7 +66,14 @@ pub async fn serve(
                             tracing::warn!(rule = &*rule, idle_ms = idle_after, "Rule selected no reading yet: check its devices and points patterns.");
                         }
                     }
-                    pipeline.on_tick(now)
+                    // Slice by slice, each published before the next is built.
+                    let mut from = 0;
+                    loop {
+                        let (messages, next) = pipeline.on_tick_slice(now, from);
+                        let Some(next) = next else { break messages };
+                        publish(ctx, messages, &errors).await;
+                        from = next;
+                    }
                 }
             };
             publish(ctx, messages, &errors).await;

@@ -8,6 +8,7 @@
 //! `$GG_LOCAL_BIN`).
 
 mod heap;
+mod runtime_memory;
 mod through_runtime;
 
 use edge_model::{ComponentName, GatewayId};
@@ -20,6 +21,9 @@ use serde_json::json;
 use std::time::Instant;
 
 const DEVICES: usize = 20;
+/// In the runtime memory run, every point is read once per this many (real) ms: 10k
+/// readings/s in, which the IPC path sustains on a shared 2-core machine.
+const RUNTIME_PERIOD_MS: u64 = 10_000;
 const POINTS_PER_DEVICE: usize = 50;
 const CHUNK: usize = 100_000;
 const RSS_POINTS: usize = 100_000;
@@ -118,8 +122,25 @@ fn main() -> anyhow::Result<()> {
             batches.parse()?,
         ));
     }
+    if args.get(1).map(String::as_str) == Some("feed") {
+        let (Some(dir), Some(points), Some(rounds), Some(period)) =
+            (args.get(2), args.get(3), args.get(4), args.get(5))
+        else {
+            anyhow::bail!("usage: filter-bench feed DIR POINTS ROUNDS PERIOD_MS");
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        return runtime.block_on(runtime_memory::feed(
+            std::path::Path::new(dir),
+            points.parse()?,
+            rounds.parse()?,
+            period.parse()?,
+        ));
+    }
     let millions: usize = args.get(1).map(|s| s.parse()).transpose()?.unwrap_or(10);
     let batches: usize = args.get(2).map(|s| s.parse()).transpose()?.unwrap_or(500);
+    let memory_rounds: usize = args.get(3).map(|s| s.parse()).transpose()?.unwrap_or(14);
     let total = millions * 1_000_000;
     let devices: Vec<DeviceId> = (0..DEVICES)
         .map(|d| DeviceId::new(format!("line1-press{d}")))
@@ -204,21 +225,28 @@ fn main() -> anyhow::Result<()> {
     let reduction = 100.0 * (1.0 - published as f64 / n as f64);
     drop(engine);
 
-    let through = if batches > 0 {
-        let exe = std::env::current_exe()?;
-        let dir = exe
-            .parent()
-            .ok_or_else(|| anyhow::anyhow!("no binary folder"))?;
-        let gg_local =
-            std::env::var_os("GG_LOCAL_BIN").map_or_else(|| dir.join("gg-local"), Into::into);
-        Some(through_runtime::measure(
-            &gg_local,
-            &dir.join("filter-aggregator"),
-            batches,
-        )?)
-    } else {
-        None
-    };
+    let exe = std::env::current_exe()?;
+    let dir = exe
+        .parent()
+        .ok_or_else(|| anyhow::anyhow!("no binary folder"))?;
+    let gg_local =
+        std::env::var_os("GG_LOCAL_BIN").map_or_else(|| dir.join("gg-local"), Into::into);
+    let component = dir.join("filter-aggregator");
+    let through = (batches > 0)
+        .then(|| through_runtime::measure(&gg_local, &component, batches))
+        .transpose()?;
+    let in_runtime = (memory_rounds > 0)
+        .then(|| {
+            runtime_memory::measure(
+                &gg_local,
+                &component,
+                &rules(),
+                RSS_POINTS,
+                memory_rounds,
+                RUNTIME_PERIOD_MS,
+            )
+        })
+        .transpose()?;
     let runtime_rate = through.as_ref().map(|m| m.received as f64 / m.secs);
 
     println!("| measure | value | target |");
@@ -271,6 +299,37 @@ fn main() -> anyhow::Result<()> {
         );
         println!("| through gg-local: readings/s (IPC-bound) | {rate:.0} | |");
     }
+    if let Some(m) = &in_runtime {
+        println!(
+            "| component process under gg-local, {RSS_POINTS} points read every {} s for {} rounds: readings fed / taken in | {} / {} | equal |",
+            RUNTIME_PERIOD_MS / 1000,
+            m.rounds,
+            m.sent,
+            m.processed
+        );
+        let split = |s: &component_kit::process_stats::ProcessStats| {
+            format!(
+                "{} (heap and stacks {}, mapped files {})",
+                sizes(s.rss_kib),
+                sizes(s.rss_anon_kib),
+                sizes(s.rss_file_kib)
+            )
+        };
+        println!(
+            "| its RSS before the first point | {} | |",
+            split(&m.before)
+        );
+        println!(
+            "| its RSS, two readings each | {} | |",
+            sizes(m.two_rounds_kib)
+        );
+        println!(
+            "| its RSS in steady state | {} | ≤ 20 MB (19.07 MiB) |",
+            split(&m.end)
+        );
+        println!("| its peak RSS (VmHWM) | {} | |", sizes(m.end.peak_rss_kib));
+        println!("| its CPU while fed | {:.1} % of a core | |", m.cpu_percent);
+    }
     println!(
         "{}",
         json!({
@@ -290,6 +349,13 @@ fn main() -> anyhow::Result<()> {
             "runtimeReadingsSent": through.as_ref().map(|m| m.sent),
             "runtimeReadingsBack": through.as_ref().map(|m| m.received),
             "runtimeReadingsPerSec": runtime_rate.map(f64::round),
+            "componentReadingsFed": in_runtime.as_ref().map(|m| m.sent),
+            "componentReadingsTakenIn": in_runtime.as_ref().map(|m| m.processed),
+            "componentRssBeforeKiB": in_runtime.as_ref().map(|m| m.before.rss_kib),
+            "componentRssTwoReadingsKiB": in_runtime.as_ref().map(|m| m.two_rounds_kib),
+            "componentSteadyRssKiB": in_runtime.as_ref().map(|m| m.end.rss_kib),
+            "componentPeakRssKiB": in_runtime.as_ref().map(|m| m.end.peak_rss_kib),
+            "componentCpuPercent": in_runtime.as_ref().map(|m| (m.cpu_percent * 10.0).round() / 10.0),
         })
     );
     Ok(())

@@ -26,20 +26,36 @@ pub struct Measured {
 
 /// The runtime process and its folder: SIGTERM (the runtime stops its components), then the
 /// folder goes.
-struct Runtime(Child, PathBuf);
+pub struct Runtime {
+    child: Child,
+    /// The run's folder: recipes, artifacts, the runtime's root, the publisher's result.
+    pub base: PathBuf,
+    /// The FilterAggregator binary as staged (its processes run this file).
+    pub component: PathBuf,
+}
 
 impl Drop for Runtime {
     fn drop(&mut self) {
-        let _ = Command::new("kill").arg(self.0.id().to_string()).status();
-        let _ = self.0.wait();
-        let _ = std::fs::remove_dir_all(&self.1);
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.base);
     }
 }
 
-/// Runs gg-local with the FilterAggregator binary `component` and the publisher, and waits for
-/// the publisher's result.
-pub fn measure(gg_local: &Path, component: &Path, batches: usize) -> anyhow::Result<Measured> {
-    let base = std::env::temp_dir().join(format!("fabench-{}", std::process::id()));
+/// Starts gg-local with the FilterAggregator binary `component` (the repository's recipe,
+/// `merge` merged into its configuration) and a bench component that runs this binary with
+/// `args`, allowed to publish raw readings and to subscribe to `subscribes`.
+pub fn launch(
+    gg_local: &Path,
+    component: &Path,
+    args: &str,
+    subscribes: &[&str],
+    merge: &serde_json::Value,
+) -> anyhow::Result<Runtime> {
+    let base = run_dir();
+    let _ = std::fs::remove_dir_all(&base);
     let recipes = base.join("recipes");
     std::fs::create_dir_all(&recipes)?;
     let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
@@ -47,17 +63,12 @@ pub fn measure(gg_local: &Path, component: &Path, batches: usize) -> anyhow::Res
         repo.join(format!("recipes/{NAME}.yaml")),
         recipes.join(format!("{NAME}.yaml")),
     )?;
-    let result = base.join("result.json");
-    let run = format!(
-        "{} publish {} {batches}",
-        std::env::current_exe()?.display(),
-        result.display()
-    );
+    let run = format!("{} {args}", std::env::current_exe()?.display());
     let recipe = json!({
         "RecipeFormatVersion": "2020-01-25", "ComponentName": PUBLISHER, "ComponentVersion": "1.0.0",
         "ComponentConfiguration": {"DefaultConfiguration": {"accessControl": {"aws.greengrass.ipc.pubsub": {
             "pub": {"operations": ["aws.greengrass#PublishToTopic"], "resources": ["factory/raw/*"]},
-            "sub": {"operations": ["aws.greengrass#SubscribeToTopic"], "resources": ["factory/filtered/*"]},
+            "sub": {"operations": ["aws.greengrass#SubscribeToTopic"], "resources": subscribes},
         }}}},
         "Manifests": [{"Platform": {"os": "linux", "runtime": "*"}, "Lifecycle": {"Run": run}}],
     });
@@ -72,15 +83,8 @@ pub fn measure(gg_local: &Path, component: &Path, batches: usize) -> anyhow::Res
     };
     let artifacts = base.join(format!("artifacts/{NAME}/0.1.0"));
     std::fs::create_dir_all(&artifacts)?;
-    std::fs::copy(
-        component,
-        artifacts.join(format!("filter-aggregator-{arch}")),
-    )?;
-    // Every bench reading is validated and aggregated; none is held back by a deadband, so
-    // each one comes back on the filtered topic.
-    let merge = json!({"rules": {"bench": {"priority": 1, "points": "p*",
-        "validate": {"type": "number", "min": -1e6, "max": 1e6},
-        "windows": {"10s": {"lengthMs": 10000, "stats": ["count", "min", "max", "mean"]}}}}});
+    let staged = artifacts.join(format!("filter-aggregator-{arch}"));
+    std::fs::copy(component, &staged)?;
     let deployment = json!({"components": {
         NAME: {"componentVersion": "0.1.0", "configurationUpdate": {"merge": merge.to_string()}},
         PUBLISHER: {"componentVersion": "1.0.0"},
@@ -106,15 +110,45 @@ pub fn measure(gg_local: &Path, component: &Path, batches: usize) -> anyhow::Res
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()?;
-    let _runtime = Runtime(child, base.clone());
-    let deadline = Instant::now() + Duration::from_secs(180);
-    while !result.exists() {
-        anyhow::ensure!(
-            Instant::now() < deadline,
-            "no result from the publisher within 180 s"
-        );
+    Ok(Runtime {
+        child,
+        base,
+        component: staged,
+    })
+}
+
+/// The run's folder (one run at a time per bench process).
+pub fn run_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("fabench-{}", std::process::id()))
+}
+
+/// Waits up to `secs` for `path` to exist.
+pub fn wait_for(path: &Path, secs: u64, what: &str) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !path.exists() {
+        anyhow::ensure!(Instant::now() < deadline, "{what} within {secs} s");
         std::thread::sleep(Duration::from_millis(100));
     }
+    Ok(())
+}
+
+/// Runs gg-local with the FilterAggregator binary `component` and the publisher, and waits for
+/// the publisher's result.
+pub fn measure(gg_local: &Path, component: &Path, batches: usize) -> anyhow::Result<Measured> {
+    // Every bench reading is validated and aggregated; none is held back by a deadband, so
+    // each one comes back on the filtered topic.
+    let merge = json!({"rules": {"bench": {"priority": 1, "points": "p*",
+        "validate": {"type": "number", "min": -1e6, "max": 1e6},
+        "windows": {"10s": {"lengthMs": 10000, "stats": ["count", "min", "max", "mean"]}}}}});
+    let result = run_dir().join("result.json");
+    let _runtime = launch(
+        gg_local,
+        component,
+        &format!("publish {} {batches}", result.display()),
+        &["factory/filtered/*"],
+        &merge,
+    )?;
+    wait_for(&result, 180, "no result from the publisher")?;
     Ok(serde_json::from_str(&std::fs::read_to_string(&result)?)?)
 }
 
