@@ -4,6 +4,7 @@
 //! "timestamp"}}}`, timestamp in epoch seconds). Counters are sent as the increase since the
 //! last successful publish, so CloudWatch's `Sum` per period is the true count.
 
+use crate::footprint::Footprint;
 use crate::metrics::{Kind, MetricId, Metrics, Sample};
 use ggipc::IpcClient;
 use serde_json::{Value, json};
@@ -66,6 +67,8 @@ pub struct MetricsPublisher {
     /// Counter totals as of the last successful publish.
     published: HashMap<MetricId, f64>,
     failing: bool,
+    /// The process's own footprint, refreshed before each publish, if registered.
+    footprint: Option<Footprint>,
 }
 
 impl MetricsPublisher {
@@ -77,7 +80,15 @@ impl MetricsPublisher {
             thing_name: thing_name.into(),
             published: HashMap::new(),
             failing: false,
+            footprint: None,
         }
+    }
+
+    /// Also publishes the process's footprint (memory, CPU, dropped IPC events; see
+    /// [`crate::footprint`]).
+    pub fn with_footprint(mut self) -> Self {
+        self.footprint = Some(Footprint::new(&self.metrics));
+        self
     }
 
     fn value_to_send(&self, sample: &Sample) -> f64 {
@@ -117,6 +128,9 @@ impl MetricsPublisher {
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or_default();
+        if let Some(footprint) = &mut self.footprint {
+            footprint.refresh(ipc.dropped_events());
+        }
         let mut sent = 0;
         for sample in self.metrics.snapshot() {
             let message = self.message(&sample, now);

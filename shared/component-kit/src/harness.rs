@@ -249,7 +249,8 @@ impl<C: Component> Harness<C> {
         let publisher_stop = CancellationToken::new();
         let _publisher_guard = publisher_stop.clone().drop_guard();
         let publisher =
-            MetricsPublisher::new(self.metrics.clone(), C::NAME, thing_name.to_string());
+            MetricsPublisher::new(self.metrics.clone(), C::NAME, thing_name.to_string())
+                .with_footprint();
         tokio::spawn(publisher.run(ipc.clone(), interval_rx, publisher_stop.clone()));
         tokio::spawn(crate::validation::answer::<C>(ipc.clone(), publisher_stop));
 

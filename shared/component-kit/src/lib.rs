@@ -67,6 +67,7 @@ mod component;
 pub mod config;
 mod ctx;
 mod error;
+pub mod footprint;
 pub mod glob;
 mod harness;
 mod last_good;

@@ -51,8 +51,18 @@ async fn metrics_are_published_in_the_cloudwatch_component_format() {
             }
         })
     );
-    // The kit's own counters ride along.
+    // The kit's own counters ride along, and so does the process's footprint.
     assert!(metric(&messages, "config_applied_total").is_some());
+    let resident = metric(&messages, component_kit::footprint::RESIDENT_BYTES).unwrap();
+    assert_eq!(resident["request"]["metricData"]["unit"], "Bytes");
+    let bytes = resident["request"]["metricData"]["value"].as_f64().unwrap();
+    assert!(bytes > 100_000.0, "resident {bytes} bytes");
+    let dropped = metric(
+        &messages,
+        component_kit::footprint::IPC_EVENTS_DROPPED_TOTAL,
+    )
+    .unwrap();
+    assert_eq!(dropped["request"]["metricData"]["value"], 0.0);
     rig.stop().await.unwrap();
 }
 

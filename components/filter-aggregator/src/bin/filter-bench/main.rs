@@ -1,11 +1,13 @@
 //! Benchmark: readings per second on one core through a realistic rule set (in-process), the
-//! resident memory of 100k active points, and readings per second end to end through gg-local
-//! (IPC-bound). One table, then one JSON line.
+//! resident memory of 100k active points, readings per second end to end through gg-local
+//! (IPC-bound), and the resident memory of the component's own process under gg-local holding
+//! the same 100k points. One table, then one JSON line.
 //!
 //! `cargo run --release -p filter-aggregator --bin filter-bench -- [readings in millions]
-//! [batches through the runtime]` (defaults 10 and 500; 0 batches skips the runtime run, which
-//! needs `target/<profile>/filter-aggregator` and `target/<profile>/gg-local`, or
-//! `$GG_LOCAL_BIN`).
+//! [batches through the runtime] [rounds of the runtime memory run]` (defaults 10, 500 and 14;
+//! 0 batches or 0 rounds skips that run; both need `target/<profile>/filter-aggregator` and
+//! `target/<profile>/gg-local`, or `$GG_LOCAL_BIN`). A round reads every point once and lasts
+//! 10 s of real time.
 
 mod heap;
 mod runtime_memory;
