@@ -137,17 +137,15 @@ pub enum Admit {
     Late,
 }
 
-/// The open windows of one point under one spec, 24 bytes (points are many): its clocks and
-/// where its ring of pane slots starts. The slots sit in the spec's arena (`ring`); what only
-/// some points keep ([`Extras`]) sits in the spec's side table (`points`).
+/// The open windows of one point under one spec, 16 bytes (points are many): its clocks. The
+/// ring of pane slots sits in the spec's arena (`ring`) and follows the newest reading; what
+/// only some points keep ([`Extras`]) sits in the spec's side table (`points`).
 #[derive(Debug, Clone)]
 pub struct Head {
     /// Every window starting before this is closed; `i64::MIN` before the first close.
     next_start: i64,
-    /// Newest reading timestamp seen.
+    /// Newest reading timestamp seen (the ring ends at its pane).
     watermark: i64,
-    /// Pane number of the ring's first slot in time.
-    base: i64,
 }
 
 impl Default for Head {
@@ -155,7 +153,6 @@ impl Default for Head {
         Self {
             next_start: i64::MIN,
             watermark: 0,
-            base: 0,
         }
     }
 }
@@ -195,10 +192,11 @@ impl<A: Accumulate> Ring<'_, A> {
         {
             return Admit::Late;
         }
-        self.head.watermark = self.head.watermark.max(t);
-        // Such windows end before the reading's pane starts (end + grace <= t), so they do
-        // not hold it.
-        self.close(spec, names, clock, emit);
+        // The windows the reading ends (its timestamp counts as the point's clock) close
+        // before the ring moves up to it, so their panes are gone by then. Such windows end
+        // before the reading's pane starts (end + grace <= t), so they do not hold it.
+        self.close(spec, names, clock.max(t), emit);
+        self.advance(t);
         self.add(pane_start, t, number);
         if let Some(x) = number
             && !spec.percentiles.is_empty()

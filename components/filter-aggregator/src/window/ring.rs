@@ -1,11 +1,14 @@
 //! The panes of one point under a window spec, in a ring of fixed slots that the spec
 //! keeps for all its points in one arena: no heap block per point, nothing that grows or
 //! shrinks at window boundaries. Pane number `q` (its start over the hop) sits in slot
-//! `q mod slots`; the ring covers the pane numbers `[base, base + slots)`. A pane outside
-//! (a reading far ahead, or far behind while newer panes are open) goes to a sorted spill
-//! vector, and moves into the ring once the panes before it are dropped. So does a pane
-//! whose 16-bit counts are full (over 65,535 readings of one point in one hop): the spill
-//! counts in 32 bits, and such a pane stays there until dropped.
+//! `q mod slots`; the ring holds the panes `[p - slots + 1, p]`, `p` being the pane of the
+//! point's newest reading, so it needs no position of its own. A point's readings close the
+//! windows they end before the ring moves up to them, which leaves only panes of windows not
+//! yet ended, and those all lie in that span when the ring has a slot for each of them. A
+//! pane outside (a reading behind the span when a window has more panes than `MAX_SLOTS`, or
+//! such a pane as the ring moves on) goes to a sorted spill vector. So does a pane whose
+//! 16-bit counts are full (over 65,535 readings of one point in one hop): the spill counts in
+//! 32 bits, and such a pane stays there until dropped.
 
 use super::store::{PaneStore, offset};
 use super::{Accumulate, Extras, Head, Pane};
@@ -76,9 +79,18 @@ impl<A: Accumulate> Ring<'_, A> {
         q.rem_euclid(self.len()) as usize
     }
 
-    fn covers(&self, base: i64, q: i64) -> bool {
-        let offset = i128::from(q) - i128::from(base);
-        offset >= 0 && offset < i128::from(self.len())
+    /// Pane number of the newest reading: the last the ring holds.
+    fn newest(&self) -> i64 {
+        self.head.watermark.div_euclid(self.hop)
+    }
+
+    /// Pane number the ring holds first.
+    fn base(&self) -> i64 {
+        self.newest().saturating_sub(self.len() - 1)
+    }
+
+    fn covers(&self, q: i64) -> bool {
+        q >= self.base() && q <= self.newest()
     }
 
     fn start_of(&self, q: i64) -> i64 {
@@ -87,7 +99,7 @@ impl<A: Accumulate> Ring<'_, A> {
 
     /// Pane numbers of the occupied slots, in order.
     fn occupied(&self) -> impl Iterator<Item = i64> + '_ {
-        let base = self.head.base;
+        let base = self.base();
         (0..self.len())
             .map_while(move |k| base.checked_add(k))
             .filter(|q| self.slots[self.slot(*q)].readings > 0)
@@ -122,36 +134,27 @@ impl<A: Accumulate> Ring<'_, A> {
         self.extras.tidy();
     }
 
-    /// Moves the ring to start at pane `base` if every occupied slot stays inside, and takes in
-    /// the spilled panes that then fit. Returns whether it moved.
-    fn rebase(&mut self, base: i64) -> bool {
-        if !self.occupied().all(|q| self.covers(base, q)) {
-            return false;
+    /// Makes `t` the newest reading if it is newer: the ring moves up to its pane, and the
+    /// panes it leaves behind go to the spill (none do when the ring has a slot for every
+    /// pane of a window and its grace, and the windows `t` ends were closed first).
+    pub(super) fn advance(&mut self, t: i64) {
+        if t <= self.head.watermark {
+            return;
         }
-        self.head.base = base;
-        let mut spill = self.take_spill();
-        if !spill.is_empty() {
-            let hop = self.hop;
-            spill.retain(|p| {
-                let q = p.start.div_euclid(hop);
-                let counts = u16::try_from(p.readings.get())
-                    .ok()
-                    .filter(|r| *r <= self.limit)
-                    .zip(u16::try_from(p.numbers).ok());
-                let Some((readings, numbers)) = counts.filter(|_| self.covers(base, q)) else {
-                    return true;
-                };
-                let slot = self.slot(q);
-                self.slots[slot] = Slot {
-                    readings,
-                    numbers,
-                    acc: p.acc.clone(),
-                };
-                false
-            });
+        let new_base = t.div_euclid(self.hop).saturating_sub(self.len() - 1);
+        let base = self.base();
+        for q in (0..self.len()).map_while(|k| base.checked_add(k)) {
+            if q >= new_base {
+                break;
+            }
+            let slot = self.slot(q);
+            if self.slots[slot].readings > 0 {
+                let left = std::mem::replace(&mut self.slots[slot], Slot::free());
+                let (readings, numbers) = (u32::from(left.readings), u32::from(left.numbers));
+                self.spill_pane(Pane::holding(self.start_of(q), readings, numbers, left.acc));
+            }
         }
-        self.put_spill(spill);
-        true
+        self.head.watermark = t;
     }
 }
 
@@ -165,6 +168,8 @@ impl<A: Accumulate> PaneStore<A> for Ring<'_, A> {
         }
     }
 
+    /// A pane outside the ring's span (the caller moves the ring with [`Ring::advance`]
+    /// first) goes to the spill.
     fn add(&mut self, start: i64, t: i64, number: Option<f64>) {
         let q = start.div_euclid(self.hop);
         let rare = self.extras.rare.as_deref_mut();
@@ -175,18 +180,9 @@ impl<A: Accumulate> PaneStore<A> for Ring<'_, A> {
                 return;
             }
         }
-        if !self.covers(self.head.base, q) {
-            // Slide the ring over the pane if the occupied slots allow it (always when none
-            // is): backwards to start at it, or forwards to end at it.
-            let fits = if q < self.head.base {
-                self.rebase(q)
-            } else {
-                self.rebase(q.saturating_sub(self.len() - 1))
-            };
-            if !fits {
-                self.spill_pane(Pane::new(start, t, number));
-                return;
-            }
+        if !self.covers(q) {
+            self.spill_pane(Pane::new(start, t, number));
+            return;
         }
         let index = self.slot(q);
         let slot = &mut self.slots[index];
@@ -205,7 +201,7 @@ impl<A: Accumulate> PaneStore<A> for Ring<'_, A> {
     fn visit(&self, from: i64, to: i64, mut visit: impl FnMut(u32, u32, &A)) {
         let inside = |start: i64| start >= from && start < to;
         let spill = self.spill();
-        // Spilled panes lie before the ring, after it, or (full ones) between its panes.
+        // Spilled panes lie before the ring's, or (full ones) between them.
         let mut next = 0;
         for q in self.occupied() {
             let start = self.start_of(q);
@@ -226,7 +222,7 @@ impl<A: Accumulate> PaneStore<A> for Ring<'_, A> {
     }
 
     fn drop_before(&mut self, start: i64) {
-        let base = self.head.base;
+        let base = self.base();
         for q in (0..self.len()).map_while(|k| base.checked_add(k)) {
             if self.start_of(q) >= start {
                 break;
@@ -238,19 +234,7 @@ impl<A: Accumulate> PaneStore<A> for Ring<'_, A> {
         }
         let mut spill = self.take_spill();
         spill.retain(|p| p.start >= start);
-        let Some(first_spilled) = spill.first().map(|p| p.start.div_euclid(self.hop)) else {
-            self.put_spill(spill);
-            return;
-        };
         self.put_spill(spill);
-        // Take in what now fits, starting the ring at the earliest pane if possible.
-        let first_in_ring = self.occupied().next();
-        let earliest = first_in_ring.map_or(first_spilled, |q| q.min(first_spilled));
-        if !self.rebase(earliest)
-            && let Some(q) = first_in_ring
-        {
-            self.rebase(q);
-        }
     }
 }
 
@@ -273,9 +257,9 @@ mod tests {
     }
 
     proptest! {
-        /// Panes landing anywhere, ahead of the ring, behind it or inside it, with drops in
-        /// between (as closing windows does): the ring gives what a sorted vector gives, in
-        /// start order.
+        /// Panes landing anywhere behind the newest reading or at it, the ring moving up to
+        /// each newer one and leaving panes behind, with drops in between (as closing windows
+        /// does): the ring gives what a sorted vector gives, in start order.
         #[test]
         fn the_ring_holds_the_same_panes_as_a_sorted_vector(
             ops in prop::collection::vec((-20..60_i64, any::<bool>(), -1e3..1e3_f64), 1..120),
@@ -297,6 +281,7 @@ mod tests {
                 } else if pane * HOP >= floor {
                     let t = pane * HOP + (n as i64 % HOP);
                     let number = (n % 3 != 0).then_some(x);
+                    ring.advance(t);
                     ring.add(pane * HOP, t, number);
                     reference.add(pane * HOP, t, number);
                 }

@@ -128,7 +128,7 @@ mod tests {
         assert_eq!(kind(StatSet::FIRST), "full");
         // Per point and window (with the slots of the pane ring): these sizes are what the
         // memory benchmark's budget rests on.
-        assert_eq!(size_of::<Head>(), 24);
+        assert_eq!(size_of::<Head>(), 16);
         assert_eq!(size_of::<Slot<NoNumbers>>(), 4);
         assert_eq!(size_of::<Slot<Bound<true>>>(), 20);
         assert_eq!(size_of::<Slot<Spread>>(), 28);

@@ -192,7 +192,9 @@ proptest! {
     #[test]
     fn sliding_windows_equal_the_reference_with_out_of_order_input(
         input in disordered(2_000),
-        (length, hop) in prop::sample::select(vec![(10_000_i64, 2_000_i64), (6_000, 3_000), (4_000, 1_000), (5_000, 5_000)]),
+        // The last: 100 panes and 10 more for the grace, over the 64 slots a ring has at
+        // most, so panes leave the ring for the spill as it moves on.
+        (length, hop) in prop::sample::select(vec![(10_000_i64, 2_000_i64), (6_000, 3_000), (4_000, 1_000), (5_000, 5_000), (20_000, 200)]),
     ) {
         let (got, late) = aggregates(window_rule("sliding", length, hop, 2_000), &input);
         prop_assert_eq!(late, 0);
