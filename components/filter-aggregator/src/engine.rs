@@ -290,6 +290,7 @@ impl Engine {
             let number = reading.value().and_then(Value::as_f64);
             let unit = slot.unit(&self.units);
             let (_, point) = index.key(id);
+            let device_id = &self.device_ids[device_index as usize];
             let windows = rule.windows.iter().zip(runtime.windows.iter_mut());
             for (i, (spec, states)) in windows.enumerate() {
                 let state = if spec.stats.contains(StatSet::STATES) {
@@ -299,15 +300,7 @@ impl Engine {
                 } else {
                     None
                 };
-                let mut emitter = Emitter {
-                    device: &self.device_ids[device_index as usize],
-                    point,
-                    rule,
-                    spec,
-                    unit,
-                    out: &mut *out,
-                    emitted: 0,
-                };
+                let mut emitter = Emitter::new(device_id, point, rule, spec, unit, out);
                 let sample = Sample { t, number, state };
                 let admit = states.push(slot.ordinal, spec, self.clock, sample, &mut |w, s| {
                     emitter.emit(w, s);
@@ -381,17 +374,10 @@ impl Engine {
                 continue;
             };
             let (device, point) = index.key(id);
+            let device_id = &self.device_ids[device as usize];
             let unit = slot.unit(&self.units);
             for (spec, states) in runtime.rule.windows.iter().zip(runtime.windows.iter_mut()) {
-                let mut emitter = Emitter {
-                    device: &self.device_ids[device as usize],
-                    point,
-                    rule: &runtime.rule,
-                    spec,
-                    unit,
-                    out: &mut *out,
-                    emitted: 0,
-                };
+                let mut emitter = Emitter::new(device_id, point, &runtime.rule, spec, unit, out);
                 states.close(slot.ordinal, spec, clock, &mut |w, s| emitter.emit(w, s));
                 runtime.stats.aggregates += emitter.emitted;
             }
@@ -568,7 +554,27 @@ struct Emitter<'a> {
     emitted: u64,
 }
 
-impl Emitter<'_> {
+impl<'a> Emitter<'a> {
+    /// An emitter of the windows of `point` of `device` under `spec` of `rule`, into `out`.
+    fn new(
+        device: &'a DeviceId,
+        point: &'a str,
+        rule: &'a Rule,
+        spec: &'a WindowSpec,
+        unit: Option<&'a str>,
+        out: &'a mut Outputs,
+    ) -> Self {
+        Self {
+            device,
+            point,
+            rule,
+            spec,
+            unit,
+            out,
+            emitted: 0,
+        }
+    }
+
     fn emit(&mut self, span: TimeWindow, stats: Stats) {
         let window = format!("{}.{}", self.rule.id, self.spec.id);
         let mut aggregate = Aggregate::new(self.point, window, span, stats);
