@@ -4,6 +4,7 @@
 
 use crate::arena::Arena;
 use crate::check::{self, ConversionCache, event_time};
+use crate::interner::Interner;
 use crate::point_hash::NameMap;
 use crate::point_index::PointIndex;
 use crate::reduce::{self, Published, Texts};
@@ -116,6 +117,9 @@ const NO_UNIT: u16 = (1 << 11) - 1;
 /// aggregates without one.
 pub const MAX_UNITS: usize = NO_UNIT as usize;
 
+/// The units seen, by the id a slot keeps.
+type Units = Interner<MAX_UNITS>;
+
 /// State of one point, 24 bytes: points are many. Its windows live with its rule, so points
 /// without windows pay nothing for them.
 #[derive(Debug)]
@@ -138,8 +142,8 @@ impl PointSlot {
         (self.rule != NONE).then_some(u32::from(self.rule))
     }
 
-    fn unit<'a>(&self, units: &'a [Arc<str>]) -> Option<&'a str> {
-        units.get(usize::from(self.tag >> 5)).map(|u| &**u)
+    fn unit<'a>(&self, units: &'a Units) -> Option<&'a str> {
+        units.text(self.tag >> 5)
     }
 
     fn set_unit(&mut self, unit: u16) {
@@ -199,7 +203,7 @@ pub struct Engine {
     /// Latest gateway time seen through [`Engine::tick`].
     clock: i64,
     /// Units seen, shared by the points (few units, many points).
-    units: Vec<Arc<str>>,
+    units: Units,
     /// Last published text values.
     texts: Texts,
 }
@@ -218,7 +222,7 @@ impl Engine {
             device_ids: Vec::new(),
             points: Points::default(),
             clock: i64::MIN,
-            units: Vec::new(),
+            units: Units::default(),
             texts: Texts::default(),
         }
     }
@@ -284,7 +288,7 @@ impl Engine {
         if let Some(unit) = reading.unit()
             && slot.unit(&self.units) != Some(unit)
         {
-            slot.set_unit(intern(&mut self.units, unit));
+            slot.set_unit(unit_id(&mut self.units, unit));
         }
         if slot.ordinal != NO_ORDINAL && reading.quality() != Quality::Bad {
             let number = reading.value().and_then(Value::as_f64);
@@ -485,14 +489,8 @@ impl Engine {
 
 /// The index of `unit` among the units seen, adding it if new; `NO_UNIT` once [`MAX_UNITS`]
 /// units are known (aggregates of a point with a unit beyond that carry none).
-fn intern(units: &mut Vec<Arc<str>>, unit: &str) -> u16 {
-    let at = units.iter().position(|u| **u == *unit).or_else(|| {
-        (units.len() < MAX_UNITS).then(|| {
-            units.push(Arc::from(unit));
-            units.len() - 1
-        })
-    });
-    at.and_then(|i| u16::try_from(i).ok()).unwrap_or(NO_UNIT)
+fn unit_id(units: &mut Units, unit: &str) -> u16 {
+    units.id(unit).unwrap_or(NO_UNIT)
 }
 
 /// A rule index as a slot keeps it (validation keeps rules below [`MAX_RULES`]).
@@ -599,7 +597,9 @@ mod tests {
     #[test]
     fn a_slot_keeps_its_unit_and_last_publication_apart() {
         let mut slot = new_slot(&mut [], None);
-        let units: Vec<Arc<str>> = (0..MAX_UNITS).map(|i| Arc::from(format!("u{i}"))).collect();
+        let mut units = Units::default();
+        let names: Vec<String> = (0..MAX_UNITS).map(|i| format!("u{i}")).collect();
+        names.iter().for_each(|u| _ = units.id(u));
         assert_eq!(slot.unit(&units), None);
         slot.set_unit(MAX_UNITS as u16 - 1);
         let mut last = Published::default();
@@ -614,18 +614,18 @@ mod tests {
         reduce::decide(&rule, &mut last, &mut texts, &reading, 7).unwrap();
         slot.set_last(last);
         assert_eq!(slot.last(), last);
-        assert_eq!(slot.unit(&units), Some(&*units[MAX_UNITS - 1]));
+        assert_eq!(slot.unit(&units), Some(names[MAX_UNITS - 1].as_str()));
         slot.set_unit(NO_UNIT);
         assert_eq!((slot.unit(&units), slot.last()), (None, last));
     }
 
     #[test]
     fn units_beyond_the_limit_are_left_out() {
-        let mut units = Vec::new();
+        let mut units = Units::default();
         for i in 0..MAX_UNITS {
-            assert_eq!(intern(&mut units, &format!("u{i}")), i as u16);
+            assert_eq!(unit_id(&mut units, &format!("u{i}")), i as u16);
         }
-        assert_eq!(intern(&mut units, "one more"), NO_UNIT);
-        assert_eq!(intern(&mut units, "u3"), 3);
+        assert_eq!(unit_id(&mut units, "one more"), NO_UNIT);
+        assert_eq!(unit_id(&mut units, "u3"), 3);
     }
 }

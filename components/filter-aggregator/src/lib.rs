@@ -6,6 +6,7 @@ pub mod check;
 pub mod config;
 pub mod decode;
 pub mod engine;
+pub mod interner;
 pub mod pipeline;
 pub mod point_hash;
 pub mod point_index;

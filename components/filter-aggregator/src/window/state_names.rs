@@ -3,7 +3,7 @@
 //! own text and a point fed arbitrary values (a counter configured by mistake) would grow it
 //! without end: past [`MAX_STATES`] names, new ones count under [`OTHER`].
 
-use std::sync::Arc;
+use crate::interner::Interner;
 
 /// Distinct state names one window spec keeps, [`OTHER`] included.
 pub const MAX_STATES: usize = 256;
@@ -11,10 +11,14 @@ pub const MAX_STATES: usize = 256;
 /// The name that states beyond [`MAX_STATES`] are counted under.
 pub const OTHER: &str = "(other)";
 
+/// The id [`OTHER`] gets when the table fills up without it.
+const OTHER_ID: u16 = (MAX_STATES - 1) as u16;
+
 /// State names by id.
 #[derive(Debug, Default)]
 pub struct StateNames {
-    names: Vec<Arc<str>>,
+    /// The names with an id of their own; the last id is kept for [`OTHER`] as the overflow.
+    names: Interner<{ MAX_STATES - 1 }>,
     /// The id of [`OTHER`] once the table is full.
     other: Option<u16>,
 }
@@ -22,35 +26,21 @@ pub struct StateNames {
 impl StateNames {
     /// The id of `name`, adding it while there is room, else the id of [`OTHER`].
     pub fn id(&mut self, name: &str) -> u16 {
-        if let Some(id) = self.find(name) {
+        if let Some(id) = self.names.id(name) {
             return id;
         }
-        // The last place is kept for OTHER.
-        if self.names.len() < MAX_STATES - 1 {
-            self.names.push(Arc::from(name));
-            return (self.names.len() - 1) as u16;
-        }
-        if let Some(id) = self.other {
-            return id;
-        }
-        let id = self.find(OTHER).unwrap_or_else(|| {
-            self.names.push(Arc::from(OTHER));
-            (self.names.len() - 1) as u16
-        });
-        self.other = Some(id);
-        id
+        *self
+            .other
+            .get_or_insert_with(|| self.names.find(OTHER).unwrap_or(OTHER_ID))
     }
 
     /// The name of `id` (empty for an id it never gave).
     pub fn name(&self, id: u16) -> &str {
-        self.names.get(usize::from(id)).map_or("", |n| n)
-    }
-
-    fn find(&self, name: &str) -> Option<u16> {
-        self.names
-            .iter()
-            .position(|n| **n == *name)
-            .and_then(|i| u16::try_from(i).ok())
+        match self.names.text(id) {
+            Some(name) => name,
+            None if self.other == Some(id) => OTHER,
+            None => "",
+        }
     }
 }
 
