@@ -20,23 +20,6 @@ pub(super) trait PaneStore<A: Accumulate> {
     fn drop_before(&mut self, start: i64);
 }
 
-/// Adds a reading at `offset` ms into its pane to the pane's tally: `numbers` counts the
-/// numbers among the `readings`.
-pub(super) fn tally<A: Accumulate>(
-    readings: &mut u32,
-    numbers: &mut u32,
-    acc: &mut A,
-    offset: u32,
-    number: Option<f64>,
-) {
-    // Saturates at over 4 billion readings of one point in one hop.
-    *readings = readings.saturating_add(1);
-    if let Some(x) = number {
-        *numbers = numbers.saturating_add(1);
-        acc.push(u64::from(*numbers), offset, x);
-    }
-}
-
 /// Milliseconds from a pane's start to `t` in it (windows are at most a week long).
 pub(super) fn offset(start: i64, t: i64) -> u32 {
     u32::try_from(t.saturating_sub(start)).unwrap_or(u32::MAX)
@@ -45,15 +28,9 @@ pub(super) fn offset(start: i64, t: i64) -> u32 {
 impl<A: Accumulate> Pane<A> {
     /// A pane holding one reading.
     pub(super) fn new(start: i64, t: i64, number: Option<f64>) -> Self {
-        let (mut readings, mut numbers, mut acc) = (0, 0, A::empty());
-        tally(
-            &mut readings,
-            &mut numbers,
-            &mut acc,
-            offset(start, t),
-            number,
-        );
-        Self::holding(start, readings, numbers, acc)
+        let mut pane = Self::holding(start, 1, 0, A::empty());
+        pane.count_number(t, number);
+        pane
     }
 
     /// A pane with this tally (`readings` > 0).
@@ -68,10 +45,18 @@ impl<A: Accumulate> Pane<A> {
 
     /// Adds a reading.
     pub(super) fn add(&mut self, t: i64, number: Option<f64>) {
-        let mut readings = self.readings.get();
-        let at = offset(self.start, t);
-        tally(&mut readings, &mut self.numbers, &mut self.acc, at, number);
-        self.readings = std::num::NonZeroU32::new(readings).unwrap_or(self.readings);
+        // Saturates at over 4 billion readings of one point in one hop.
+        self.readings = self.readings.saturating_add(1);
+        self.count_number(t, number);
+    }
+
+    /// Adds the reading at `t` to the statistics if it is a number (`numbers` counts them).
+    fn count_number(&mut self, t: i64, number: Option<f64>) {
+        if let Some(x) = number {
+            self.numbers = self.numbers.saturating_add(1);
+            let n = u64::from(self.numbers);
+            self.acc.push(n, offset(self.start, t), x);
+        }
     }
 }
 
