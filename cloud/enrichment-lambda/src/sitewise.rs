@@ -3,7 +3,7 @@
 //! so SiteWise is written before S3 and a retried record may send its states again.
 
 use crate::enrich::{SiteValue, StateValue};
-use aws_edge::sitewise::{self, Failure, retryable};
+use aws_edge::sitewise::{self, Put};
 use aws_sdk_iotsitewise::types::{PutAssetPropertyValueEntry, Quality, Variant};
 
 /// What became of one state.
@@ -50,30 +50,25 @@ impl SiteWise {
                 Err(e) => results[i] = Sent::Rejected(format!("SiteWise entry: {e}")),
             }
         }
-        sitewise::put(&self.client, &entries, |i, entry, why| {
-            results[i] = match why {
-                Failure::Call(e) => Sent::Retry(format!(
-                    "SiteWise BatchPutAssetPropertyValue failed: {}",
-                    aws_sdk_iotsitewise::error::DisplayErrorContext(e)
-                )),
-                Failure::Entry(error) => {
-                    let reason = format!(
-                        "SiteWise refused {}: {}: {}",
-                        entry.property_alias().unwrap_or_default(),
-                        error.error_code().as_str(),
-                        error.error_message()
-                    );
-                    if retryable(error.error_code()) {
-                        Sent::Retry(reason)
-                    } else if matches!(results[i], Sent::Retry(_)) {
-                        return;
-                    } else {
-                        Sent::Rejected(reason)
-                    }
-                }
+        let puts = sitewise::put(&self.client, &entries).await;
+        for ((i, entry), put) in entries.iter().zip(puts) {
+            let reason = |refusals| {
+                format!(
+                    "SiteWise refused {}: {}",
+                    entry.property_alias().unwrap_or_default(),
+                    sitewise::reason(refusals)
+                )
             };
-        })
-        .await;
+            results[*i] = match put {
+                Put::Stored => continue,
+                Put::CallFailed(e) => Sent::Retry(format!(
+                    "SiteWise BatchPutAssetPropertyValue failed: {}",
+                    aws_sdk_iotsitewise::error::DisplayErrorContext(&*e)
+                )),
+                Put::Retry(refusals) => Sent::Retry(reason(&refusals)),
+                Put::Rejected(refusals) => Sent::Rejected(reason(&refusals)),
+            };
+        }
         results
     }
 }

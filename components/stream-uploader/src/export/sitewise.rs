@@ -1,10 +1,11 @@
 //! SiteWise BatchPutAssetPropertyValue: each reading with a value becomes one entry (property
-//! alias from the template), at most 10 entries per call. Errors come back per entry: codes
-//! that mean "try later" retry the record, the others dead-letter it with the code and message.
+//! alias from the template), at most 10 entries per call. SiteWise's answer comes back per
+//! entry (aws-edge merges an entry's errors): "try later" retries the record, a refusal for good
+//! dead-letters it with the codes and messages.
 
 use super::{Exporter, Outcome, classify};
 use crate::store::StoredRecord;
-use aws_edge::sitewise::{self, Failure, retryable};
+use aws_edge::sitewise::{self, Put};
 use aws_sdk_iotsitewise::types::{PutAssetPropertyValueEntry, Quality, Variant};
 use edge_model::{Reading, ReadingBatch};
 
@@ -82,29 +83,29 @@ impl Exporter for SiteWiseExporter {
                 }
             }
         }
-        sitewise::put(&self.client, &entries, |i, entry, why| {
-            let outcome = match why {
-                Failure::Call(e) => classify::call_failed("SiteWise BatchPutAssetPropertyValue", e),
-                Failure::Entry(error) => {
-                    let reason = format!(
-                        "SiteWise entry {}: {}: {}",
-                        entry.entry_id(),
-                        error.error_code().as_str(),
-                        error.error_message()
-                    );
-                    if retryable(error.error_code()) {
-                        Outcome::Retry(reason)
-                    } else {
-                        Outcome::Reject(reason)
-                    }
-                }
+        let puts = sitewise::put(&self.client, &entries).await;
+        for ((i, entry), put) in entries.iter().zip(puts) {
+            let reason = |refusals| {
+                format!(
+                    "SiteWise entry {}: {}",
+                    entry.entry_id(),
+                    sitewise::reason(refusals)
+                )
             };
-            // A retry wins over a rejection: the record stays queued.
-            if outcomes[i].is_final() {
-                outcomes[i] = outcome;
+            let outcome = match put {
+                Put::Stored => continue,
+                Put::CallFailed(e) => {
+                    classify::call_failed("SiteWise BatchPutAssetPropertyValue", &e)
+                }
+                Put::Retry(refusals) => Outcome::Retry(reason(&refusals)),
+                Put::Rejected(refusals) => Outcome::Reject(reason(&refusals)),
+            };
+            // A record has an entry per reading: a retry of any one wins over a rejection of
+            // another, so the record stays queued.
+            if outcomes[*i].is_final() {
+                outcomes[*i] = outcome;
             }
-        })
-        .await;
+        }
         outcomes
     }
 }
