@@ -4,7 +4,7 @@
 
 use crate::enrich::{SiteValue, StateValue};
 use aws_edge::sitewise::{self, Put};
-use aws_sdk_iotsitewise::types::{PutAssetPropertyValueEntry, Quality, Variant};
+use aws_sdk_iotsitewise::types::{PutAssetPropertyValueEntry, Variant};
 
 /// What became of one state.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,10 +84,6 @@ fn entry(
         SiteValue::Boolean(b) => Variant::builder().boolean_value(*b).build(),
         SiteValue::Text(s) => Variant::builder().string_value(s.clone()).build(),
     };
-    let quality = match state.quality {
-        edge_model::Quality::Good => Quality::Good,
-        edge_model::Quality::Uncertain => Quality::Uncertain,
-        edge_model::Quality::Bad => Quality::Bad,
-    };
+    let quality = sitewise::quality(state.quality);
     sitewise::entry(entry_id, alias, value, state.time_ms, quality)
 }

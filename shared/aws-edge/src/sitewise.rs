@@ -88,6 +88,15 @@ pub fn retryable(code: &Code) -> bool {
     )
 }
 
+/// SiteWise's quality for a reading's quality.
+pub fn quality(quality: edge_model::Quality) -> Quality {
+    match quality {
+        edge_model::Quality::Good => Quality::Good,
+        edge_model::Quality::Uncertain => Quality::Uncertain,
+        edge_model::Quality::Bad => Quality::Bad,
+    }
+}
+
 /// An integer value: SiteWise integers are 32-bit, wider ones go as doubles.
 pub fn integer(i: i64) -> Variant {
     match i32::try_from(i) {
@@ -194,6 +203,13 @@ mod tests {
             .timestamp()
             .map(|t| (t.time_in_seconds(), t.offset_in_nanos()));
         assert_eq!(t, Some((-1, Some(999_000_000))));
+    }
+
+    #[test]
+    fn each_reading_quality_has_its_sitewise_quality() {
+        assert_eq!(quality(edge_model::Quality::Good), Quality::Good);
+        assert_eq!(quality(edge_model::Quality::Uncertain), Quality::Uncertain);
+        assert_eq!(quality(edge_model::Quality::Bad), Quality::Bad);
     }
 
     #[test]

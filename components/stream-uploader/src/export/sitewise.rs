@@ -6,7 +6,7 @@
 use super::{Exporter, Outcome, classify};
 use crate::store::StoredRecord;
 use aws_edge::sitewise::{self, Put};
-use aws_sdk_iotsitewise::types::{PutAssetPropertyValueEntry, Quality, Variant};
+use aws_sdk_iotsitewise::types::{PutAssetPropertyValueEntry, Variant};
 use edge_model::{Reading, ReadingBatch};
 
 /// The SiteWise exporter.
@@ -51,15 +51,16 @@ pub fn entry_of(
     let time_ms = reading
         .device_time_ms()
         .unwrap_or(reading.gateway_time_ms());
-    let quality = match reading.quality() {
-        edge_model::Quality::Good => Quality::Good,
-        edge_model::Quality::Uncertain => Quality::Uncertain,
-        edge_model::Quality::Bad => Quality::Bad,
-    };
     let alias = alias_template
         .replace("{device}", reading.source().device().as_str())
         .replace("{point}", reading.source().point());
-    Some(sitewise::entry(entry_id, alias, value, time_ms, quality))
+    Some(sitewise::entry(
+        entry_id,
+        alias,
+        value,
+        time_ms,
+        sitewise::quality(reading.quality()),
+    ))
 }
 
 impl Exporter for SiteWiseExporter {
@@ -114,6 +115,7 @@ impl Exporter for SiteWiseExporter {
 mod tests {
     #![allow(clippy::unwrap_used, reason = "tests")]
     use super::*;
+    use aws_sdk_iotsitewise::types::Quality;
 
     #[test]
     fn a_reading_becomes_an_entry_with_alias_quality_and_time() {
