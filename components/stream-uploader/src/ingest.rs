@@ -52,6 +52,66 @@ pub struct Appender {
     pub max_batch: usize,
 }
 
+impl Appender {
+    /// The appender of the exports whose wakes and metrics are given, counting on `metrics`
+    /// what it receives, what no route takes and its errors.
+    pub fn new(
+        store: StoreHandle,
+        router: Arc<Router>,
+        metrics: &component_kit::Metrics,
+        wakes: HashMap<String, Arc<Notify>>,
+        export_metrics: HashMap<String, ExportMetrics>,
+        dead_letters: DeadLetters,
+        max_batch: usize,
+    ) -> Self {
+        use component_kit::metrics::names;
+        Self {
+            store,
+            router,
+            wakes,
+            metrics: export_metrics,
+            received: metrics.counter(names::RECEIVED_TOTAL),
+            unroutable: metrics.counter_with(
+                names::DROPPED_TOTAL,
+                &[("reason", DropReason::Unroutable.as_str())],
+            ),
+            errors: metrics.counter(names::ERRORS_TOTAL),
+            dead_letters,
+            max_batch,
+        }
+    }
+
+    /// An appender outside the component (tools, tests): a wake and metrics of its own for each
+    /// of `exports`, dead letters to the returned channel.
+    pub fn standalone(
+        store: StoreHandle,
+        router: Arc<Router>,
+        metrics: &component_kit::Metrics,
+        exports: &[&str],
+        max_batch: usize,
+    ) -> (Self, mpsc::UnboundedReceiver<serde_json::Value>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let wakes = exports
+            .iter()
+            .map(|&e| (e.to_owned(), Arc::new(Notify::new())))
+            .collect();
+        let export_metrics = exports
+            .iter()
+            .map(|&e| (e.to_owned(), ExportMetrics::new(metrics, e)))
+            .collect();
+        let appender = Self::new(
+            store,
+            router,
+            metrics,
+            wakes,
+            export_metrics,
+            DeadLetters::Channel(tx),
+            max_batch,
+        );
+        (appender, rx)
+    }
+}
+
 /// Subscribes to every route's filter and forwards its messages to `tx` until `shutdown`.
 pub async fn subscribe_routes(
     ipc: IpcClient,

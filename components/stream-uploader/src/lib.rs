@@ -74,24 +74,15 @@ impl Component for StreamUploaderComponent {
 
         let router = Arc::new(route::Router::new(config.routes.clone()));
         let (tx, rx) = mpsc::channel(ingest::INGEST_CHANNEL);
-        let appender = ingest::Appender {
-            store: store.clone(),
-            router: router.clone(),
+        let appender = ingest::Appender::new(
+            store.clone(),
+            router.clone(),
+            ctx.metrics(),
             wakes,
-            metrics: metrics.clone(),
-            received: ctx
-                .metrics()
-                .counter(component_kit::metrics::names::RECEIVED_TOTAL),
-            unroutable: ctx.metrics().counter_with(
-                component_kit::metrics::names::DROPPED_TOTAL,
-                &[("reason", telemetry::DropReason::Unroutable.as_str())],
-            ),
-            errors: ctx
-                .metrics()
-                .counter(component_kit::metrics::names::ERRORS_TOTAL),
+            metrics.clone(),
             dead_letters,
-            max_batch: config.max_append_batch,
-        };
+            config.max_append_batch,
+        );
         let appending = tokio::spawn(ingest::append_loop(appender, rx));
         let subscriptions =
             ingest::subscribe_routes(ctx.ipc().clone(), router, tx, shutdown.child_token()).await?;

@@ -17,9 +17,8 @@ use stream_uploader::export::kinesis::KinesisExporter;
 use stream_uploader::ingest::{Appender, Incoming, append_loop};
 use stream_uploader::route::Router;
 use stream_uploader::store::NewRecord;
-use stream_uploader::telemetry::ExportMetrics;
 use stream_uploader::validate::PartitionKey;
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 /// A Kinesis PutRecords stub: records whose data mentions `"n":<odd>` fail with a throughput
@@ -208,19 +207,14 @@ async fn unroutable_messages_are_dead_lettered_and_counted_and_routable_ones_que
         .unwrap();
         let validated = stream_uploader::validate::validate(config).unwrap();
         let metrics = Metrics::new();
-        let (dead_tx, mut dead) = mpsc::unbounded_channel();
-        let wake = Arc::new(Notify::new());
-        let appender = Appender {
-            store: store.clone(),
-            router: Arc::new(Router::new(validated.routes)),
-            wakes: HashMap::from([("iot".to_owned(), wake.clone())]),
-            metrics: HashMap::from([("iot".to_owned(), ExportMetrics::new(&metrics, "iot"))]),
-            received: metrics.counter("received_total"),
-            unroutable: metrics.counter_with("dropped_total", &[("reason", "unroutable")]),
-            errors: metrics.counter("errors_total"),
-            dead_letters: stream_uploader::deadletter::DeadLetters::Channel(dead_tx),
-            max_batch: 100,
-        };
+        let (appender, mut dead) = Appender::standalone(
+            store.clone(),
+            Arc::new(Router::new(validated.routes)),
+            &metrics,
+            &["iot"],
+            100,
+        );
+        let wake = appender.wakes["iot"].clone();
         let (tx, rx) = mpsc::channel(16);
         let task = tokio::spawn(append_loop(appender, rx));
         let woken = Arc::new(AtomicUsize::new(0));

@@ -5,16 +5,13 @@
 
 use crate::measure::{EXPORT, open, record};
 use component_kit::Metrics;
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
-use stream_uploader::deadletter::DeadLetters;
 use stream_uploader::ingest::{Appender, INGEST_CHANNEL, Incoming, append_loop};
 use stream_uploader::route::Router;
-use stream_uploader::telemetry::ExportMetrics;
 use stream_uploader::validate::validate;
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::mpsc;
 
 /// Publishing tasks (as several subscriptions would be).
 const PUBLISHERS: u64 = 4;
@@ -30,18 +27,14 @@ pub async fn ingest_rate(dir: &Path, total: u64) -> anyhow::Result<f64> {
     }))?;
     let validated = validate(config).map_err(|e| anyhow::anyhow!("{e}"))?;
     let metrics = Metrics::new();
-    let (dead_tx, _dead) = mpsc::unbounded_channel();
-    let appender = Appender {
-        store: store.clone(),
-        router: Arc::new(Router::new(validated.routes)),
-        wakes: HashMap::from([(EXPORT.to_owned(), Arc::new(Notify::new()))]),
-        metrics: HashMap::from([(EXPORT.to_owned(), ExportMetrics::new(&metrics, EXPORT))]),
-        received: metrics.counter("received_total"),
-        unroutable: metrics.counter_with("dropped_total", &[("reason", "unroutable")]),
-        errors: metrics.counter("errors_total"),
-        dead_letters: DeadLetters::Channel(dead_tx),
-        max_batch: MAX_APPEND_BATCH,
-    };
+    // Dead letters go to `_dead`, kept open until the end.
+    let (appender, _dead) = Appender::standalone(
+        store.clone(),
+        Arc::new(Router::new(validated.routes)),
+        &metrics,
+        &[EXPORT],
+        MAX_APPEND_BATCH,
+    );
     let (tx, rx) = mpsc::channel(INGEST_CHANNEL);
     let t = Instant::now();
     let appending = tokio::spawn(append_loop(appender, rx));
