@@ -180,7 +180,9 @@ pub fn refit(model: &Model, rows: &[Vec<f64>]) -> Result<Model, ModelError> {
         .windows(w)
         .flat_map(|win| win.iter().flatten().map(|&v| v as f32))
         .collect();
-    let scores = refitted.score(&windows)?;
+    // One by one: a batched call would build the batch plan into every device's model, which
+    // then scores one window at a time.
+    let scores = refitted.score_one_by_one(&windows)?;
     let column = |i: usize| -> f64 {
         let mut v: Vec<f64> = scores.iter().map(|s| s.raw()[i]).collect();
         quantile(&mut v, settings.ref_quantile).max(f64::MIN_POSITIVE)

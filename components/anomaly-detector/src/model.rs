@@ -5,7 +5,7 @@ use crate::manifest::{Manifest, ModelKind};
 use crate::score::WindowScore;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use tract_onnx::pb::ModelProto;
 use tract_onnx::prelude::*;
 
@@ -17,8 +17,12 @@ pub const ONNX_FILE: &str = "model.onnx";
 /// 0.23.9 on x86-64 (AVX2): the PCA graph gains up to 32 windows per run (220k windows/s against
 /// 65k one by one). The Conv-AE graph gains nothing (about 18.9k windows/s one by one, 18.6k at
 /// 4, and slower from 8 windows on, where tract builds the convolutions' im2col buffers in full
-/// instead of lazily), so it runs window by window and keeps no batch plan: one plan less per
-/// device model (each device refits its own) is about 0.25 MiB less resident memory.
+/// instead of lazily), so it runs window by window and has no batch plan.
+///
+/// The batch plan is compiled on the first call that runs a full (or at least a third full)
+/// batch, never at load: the detector scores window by window (drift tracking) and refits
+/// calibrate window by window, so a device model never holds one; only bulk callers (the
+/// benchmark's batch rate, `skab-eval` without drift tracking) build it.
 pub fn batch_size(kind: ModelKind) -> usize {
     match kind {
         ModelKind::PcaT2q => 32,
@@ -74,16 +78,18 @@ pub enum ModelError {
 ///
 /// Two plans of the same graph, each with every shape known when it is made (tract runs a plan
 /// with a symbolic batch size several times slower): one for a single window (the detector's
-/// usual call, one window per step and device) and, when [`batch_size`] is above 1, one for that
-/// many windows, which larger calls
-/// go through in chunks (the last one padded). Each keeps one run state, reused from call to call, so a run allocates
-/// only its input and outputs. Clones share the states (runs are serialised by a mutex).
+/// usual call, one window per step and device), compiled at load, and, when [`batch_size`] is
+/// above 1, one for that many windows, compiled on first use, which larger calls go through in
+/// chunks (the last one padded). Each keeps one run state, reused from call to call, so a run
+/// allocates only its input and outputs. Clones share the states (runs are serialised by a
+/// mutex), the batch one too once built.
 #[derive(Debug, Clone)]
 pub struct Model {
     manifest: Arc<Manifest>,
     proto: Arc<ModelProto>,
     single: Arc<Mutex<TypedSimpleState>>,
-    batch: Option<Arc<Mutex<TypedSimpleState>>>,
+    /// Built by [`Model::batch_state`]; the error text when it could not be.
+    batch: Arc<OnceLock<Result<Mutex<TypedSimpleState>, String>>>,
 }
 
 impl Model {
@@ -121,17 +127,12 @@ impl Model {
 
     /// A model from its manifest and decoded graph.
     pub fn from_proto(manifest: Manifest, proto: ModelProto) -> Result<Self, ModelError> {
-        let (single, batch) = compile(&proto, &manifest)?;
-        let state = |plan: Arc<TypedSimplePlan>| {
-            plan.spawn()
-                .map(|s| Arc::new(Mutex::new(s)))
-                .map_err(|e| ModelError::Graph(format!("{e:#}")))
-        };
+        let single = spawn(&compile(&proto, &manifest, 1)?)?;
         Ok(Self {
             manifest: Arc::new(manifest),
             proto: Arc::new(proto),
-            single: state(single)?,
-            batch: batch.map(state).transpose()?,
+            single: Arc::new(single),
+            batch: Arc::new(OnceLock::new()),
         })
     }
 
@@ -201,17 +202,31 @@ impl Model {
 
     /// Scores `windows`: row-major [n, window_steps, features] raw values.
     pub fn score(&self, windows: &[f32]) -> Result<Vec<WindowScore>, ModelError> {
+        Ok(self.scores_of(&self.run(windows)?))
+    }
+
+    /// Scores `windows` as [`Model::score`] does, but one window per run of the single-window
+    /// plan, so the batch plan is not built: for a model that goes on to score one window at a
+    /// time (a device's refit calibrates this way). On x86-64 the two plans give the same bits.
+    pub fn score_one_by_one(&self, windows: &[f32]) -> Result<Vec<WindowScore>, ModelError> {
+        Ok(self.scores_of(&self.run_in(windows, 1)?))
+    }
+
+    fn scores_of(&self, out: &[f32]) -> Vec<WindowScore> {
         let per = self.manifest.kind.outputs_per_window(self.features());
-        let out = self.run(windows)?;
-        Ok(out
-            .chunks_exact(per)
+        out.chunks_exact(per)
             .map(|o| WindowScore::from_output(o, &self.manifest))
-            .collect())
+            .collect()
     }
 
     /// The graph's output for `windows` ([n, window_steps, features] raw values):
     /// `kind.outputs_per_window` values per window.
     pub fn run(&self, windows: &[f32]) -> Result<Vec<f32>, ModelError> {
+        self.run_in(windows, batch_size(self.manifest.kind))
+    }
+
+    /// [`Model::run`] in runs of `batch` windows (1: the single-window plan only).
+    fn run_in(&self, windows: &[f32], batch: usize) -> Result<Vec<f32>, ModelError> {
         let (w, f) = (self.window_steps(), self.features());
         if windows.is_empty() || !windows.len().is_multiple_of(w * f) {
             return Err(ModelError::Shape(format!(
@@ -225,18 +240,11 @@ impl Model {
             return self.run_plan(&self.single, windows, 1, per);
         }
         let mut out = Vec::with_capacity(n * per);
-        let Some(plan) = &self.batch else {
-            for one in windows.chunks(w * f) {
-                out.extend(self.run_plan(&self.single, one, 1, per)?);
-            }
-            return Ok(out);
-        };
-        let batch = batch_size(self.manifest.kind);
         for chunk in windows.chunks(batch * w * f) {
             let k = chunk.len() / (w * f);
-            if k == batch {
-                out.extend(self.run_plan(plan, chunk, batch, per)?);
-            } else if k * 3 < batch {
+            if k == batch && batch > 1 {
+                out.extend(self.run_plan(self.batch_state()?, chunk, batch, per)?);
+            } else if k * 3 < batch || batch == 1 {
                 // A short tail goes window by window: cheaper than a padded batch run.
                 for one in chunk.chunks(w * f) {
                     out.extend(self.run_plan(&self.single, one, 1, per)?);
@@ -244,11 +252,25 @@ impl Model {
             } else {
                 let mut padded = chunk.to_vec();
                 padded.resize(batch * w * f, 0.0);
-                let values = self.run_plan(plan, &padded, batch, per)?;
+                let values = self.run_plan(self.batch_state()?, &padded, batch, per)?;
                 out.extend_from_slice(&values[..k * per]);
             }
         }
         Ok(out)
+    }
+
+    /// The batch plan's run state ([`batch_size`] windows), compiled on the first call (by any
+    /// clone).
+    fn batch_state(&self) -> Result<&Mutex<TypedSimpleState>, ModelError> {
+        self.batch
+            .get_or_init(|| {
+                let n = batch_size(self.manifest.kind);
+                compile(&self.proto, &self.manifest, n)
+                    .and_then(|plan| spawn(&plan))
+                    .map_err(|e| format!("the {n}-window batch plan: {e}"))
+            })
+            .as_ref()
+            .map_err(|e| ModelError::Graph(e.clone()))
     }
 
     fn run_plan(
@@ -301,11 +323,19 @@ fn slice(outputs: &[TValue], ix: usize, len: usize) -> Result<&[f32], ModelError
     Ok(values)
 }
 
-/// The single-window plan and the batch plan (none when the kind's batch size is 1).
+/// A run state of `plan`.
+fn spawn(plan: &Arc<TypedSimplePlan>) -> Result<Mutex<TypedSimpleState>, ModelError> {
+    plan.spawn()
+        .map(Mutex::new)
+        .map_err(|e| ModelError::Graph(format!("{e:#}")))
+}
+
+/// The plan for `n` windows per run.
 fn compile(
     proto: &ModelProto,
     manifest: &Manifest,
-) -> Result<(Arc<TypedSimplePlan>, Option<Arc<TypedSimplePlan>>), ModelError> {
+    n: usize,
+) -> Result<Arc<TypedSimplePlan>, ModelError> {
     let classify = |e: TractError| {
         let text = format!("{e:?}");
         if text.contains("Unimplemented") || text.contains("unimplemented") {
@@ -325,27 +355,16 @@ fn compile(
             .map_err(classify)?,
         None => model,
     };
-    let concrete = |n: usize| {
-        let fact = InferenceFact::dt_shape(
-            f32::datum_type(),
-            tvec![n, manifest.window_steps, manifest.features.len()],
-        );
-        model
-            .clone()
-            .with_input_fact(0, fact)
-            .and_then(|m| m.into_optimized())
-            .map_err(classify)
-    };
-    let single = concrete(1)?;
-    let batch = match batch_size(manifest.kind) {
-        1 => None,
-        n => Some(concrete(n)?),
-    };
-    let runnable = |m: TypedModel| {
-        m.into_runnable()
-            .map_err(|e| ModelError::Graph(format!("{e:#}")))
-    };
-    Ok((runnable(single)?, batch.map(runnable).transpose()?))
+    let fact = InferenceFact::dt_shape(
+        f32::datum_type(),
+        tvec![n, manifest.window_steps, manifest.features.len()],
+    );
+    model
+        .with_input_fact(0, fact)
+        .and_then(|m| m.into_optimized())
+        .map_err(classify)?
+        .into_runnable()
+        .map_err(|e| ModelError::Graph(format!("{e:#}")))
 }
 
 /// The operator named in tract's "Unimplemented(Op)" text, or the whole text.
@@ -419,6 +438,45 @@ mod tests {
             swapped.run(&windows).expect("run"),
             model.run(&windows).expect("run")
         );
+    }
+
+    #[test]
+    fn the_batch_plan_is_built_only_by_a_batched_call() {
+        let model = shipped();
+        let len = model.window_steps() * model.features();
+        let built = |m: &Model| m.batch.get().is_some();
+        // A short call (under a third of a batch) goes window by window, as the detector's do.
+        model.run(&vec![0.5_f32; len * 5]).expect("run");
+        assert!(!built(&model));
+        let mut x = 0x2545_f491_4f6c_dd1d_u64;
+        let rows: Vec<Vec<f64>> = (0..200)
+            .map(|_| {
+                (0..model.features())
+                    .map(|j| {
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        j as f64 + (x >> 11) as f64 / (1u64 << 53) as f64
+                    })
+                    .collect()
+            })
+            .collect();
+        let device = crate::fit::refit(&model, &rows).expect("refit");
+        assert!(
+            !built(&device),
+            "the refit's calibration built a batch plan"
+        );
+        let windows: Vec<f32> = rows
+            .windows(model.window_steps())
+            .take(batch_size(model.manifest().kind))
+            .flat_map(|w| w.iter().flatten().map(|&v| v as f32))
+            .collect();
+        let batched = model.run(&windows).expect("run");
+        assert!(built(&model));
+        let swapped = model.with_manifest(model.manifest().clone()).expect("same");
+        assert!(built(&swapped), "clones share the built plan");
+        // What a refit's calibration computes one by one is what the batch plan gives.
+        assert_eq!(model.run_in(&windows, 1).expect("run"), batched);
     }
 
     #[test]
