@@ -21,7 +21,10 @@ pub fn dashboard(v: &ViewState, web_url: &str, elapsed_s: u64) -> String {
     let _ = writeln!(o, "COMPONENTS");
     for c in PIPELINE {
         let short = c.trim_start_matches("com.smartfactory.");
-        let _ = writeln!(o, "  {short:<18} {}", v.component_state(c));
+        let memory = v
+            .component_memory_mib(c)
+            .map_or(String::new(), |m| format!("  {m:.1} MiB resident"));
+        let _ = writeln!(o, "  {short:<18} {:<9}{memory}", v.component_state(c));
     }
     let _ = writeln!(o);
     let _ = writeln!(o, "SIMULATOR  {}", simulator_line(v.simulator.as_ref()));
@@ -148,9 +151,16 @@ mod tests {
         let mut v = ViewState::default();
         v.components
             .insert("com.smartfactory.ModbusAdapter".into(), "RUNNING".into());
+        v.memory_bytes.insert(
+            "com.smartfactory.ModbusAdapter".into(),
+            6.5 * 1024.0 * 1024.0,
+        );
         v.set_simulator(Some(json!({"state": "running", "goodParts": 3, "badParts": 1, "faults": ["cavitation"]})), 1);
         let text = dashboard(&v, "http://127.0.0.1:8088/", 12);
-        assert!(text.contains("ModbusAdapter      RUNNING"), "{text}");
+        assert!(
+            text.contains("ModbusAdapter      RUNNING    6.5 MiB resident"),
+            "{text}"
+        );
         assert!(text.contains("AnomalyDetector    not deployed"), "{text}");
         assert!(text.contains("faults: cavitation"), "{text}");
         assert!(text.contains("none active"), "{text}");

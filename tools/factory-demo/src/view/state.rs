@@ -129,6 +129,9 @@ pub struct ViewState {
     pub alarms_before_fault: u64,
     /// When the first alarm went active (view clock), epoch ms.
     pub first_alarm_ms: Option<i64>,
+    /// Component name → its resident memory, bytes, from its `process_resident_bytes`
+    /// metric (every component reports its own; see component-kit's `footprint`).
+    pub memory_bytes: BTreeMap<String, f64>,
     /// The uploader.
     pub uploader: Uploader,
     /// Records in the local IoT Core stand-in.
@@ -274,8 +277,8 @@ impl ViewState {
         true
     }
 
-    /// One message in the input format of `aws.greengrass.Cloudwatch`; only the uploader's
-    /// queue and delivery metrics are kept.
+    /// One message in the input format of `aws.greengrass.Cloudwatch`; only each component's
+    /// resident memory and the uploader's queue and delivery metrics are kept.
     fn metric(&mut self, msg: &Value) -> bool {
         let data = &msg["request"]["metricData"];
         let (Some(name), Some(value)) = (data["metricName"].as_str(), data["value"].as_f64())
@@ -288,6 +291,12 @@ impl ViewState {
             .flatten()
             .filter_map(|d| Some((d["name"].as_str()?, d["value"].as_str()?)))
             .collect();
+        if name == "process_resident_bytes"
+            && let Some(component) = dims.get("Component")
+        {
+            self.memory_bytes.insert((*component).to_owned(), value);
+            return true;
+        }
         if dims.get("Component") != Some(&UPLOADER) {
             return true;
         }
@@ -365,6 +374,13 @@ impl ViewState {
         self.components
             .get(component)
             .map_or("not deployed", String::as_str)
+    }
+
+    /// The resident memory `component` last reported, MiB.
+    pub fn component_memory_mib(&self, component: &str) -> Option<f64> {
+        self.memory_bytes
+            .get(component)
+            .map(|b| b / (1024.0 * 1024.0))
     }
 
     /// Records dropped by the uploader, all reasons.

@@ -30,7 +30,10 @@ pub fn api_state(shared: &Shared) -> Value {
     let mut v = json!(*st);
     v["pipeline"] = PIPELINE
         .iter()
-        .map(|c| json!({"component": c, "state": st.component_state(c)}))
+        .map(|c| {
+            json!({"component": c, "state": st.component_state(c),
+                "memoryMib": st.component_memory_mib(c)})
+        })
         .collect();
     v["uploaderDropped"] = json!(st.uploader_dropped());
     v["adapterRates"] = json!(st.adapter_rates());

@@ -203,3 +203,26 @@ fn missing_components_show_as_not_deployed_and_the_first_fault_is_timed() {
     v.set_simulator(Some(json!({"faults": ["cavitation"]})), 12);
     assert_eq!(v.first_fault_ms, Some(9));
 }
+
+#[test]
+fn every_component_memory_comes_from_its_footprint_metric() {
+    let mut v = ViewState::default();
+    let resident = |component: &str, bytes: f64| {
+        json!({"request": {"namespace": "SmartFactory/Edge", "metricData": {
+            "metricName": "process_resident_bytes", "unit": "Bytes", "timestamp": 1, "value": bytes,
+            "dimensions": [{"name": "Component", "value": component},
+                {"name": "ThingName", "value": "demo-gateway"}]}}})
+    };
+    let fa = "com.smartfactory.FilterAggregator";
+    v.ingest("cloudwatch/metric/put", &resident(fa, 8.0 * 1048576.0), 1);
+    v.ingest("cloudwatch/metric/put", &resident(fa, 9.5 * 1048576.0), 2);
+    // A gauge: the latest value, not a sum.
+    assert_eq!(v.component_memory_mib(fa), Some(9.5));
+    assert_eq!(
+        v.component_memory_mib("com.smartfactory.ModbusAdapter"),
+        None
+    );
+    // Not the uploader's: its queue metrics are untouched.
+    assert_eq!(v.uploader.metric_messages, 0);
+    assert!(v.unreadable.is_empty());
+}
