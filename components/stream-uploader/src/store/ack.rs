@@ -4,7 +4,7 @@
 //! that change), and a range is used only where every number in it was acknowledged, so a
 //! record of the export that was not acknowledged can never fall inside one.
 
-use rusqlite::{Transaction, params_from_iter};
+use rusqlite::{Rows, Transaction, params_from_iter};
 
 /// Runs shorter than this go into the `IN (…)` statements.
 const MIN_RUN: usize = 4;
@@ -21,11 +21,7 @@ pub(super) fn delete_acked(
     let mut sorted = seqs.to_vec();
     sorted.sort_unstable();
     sorted.dedup();
-    let (mut records, mut bytes) = (0u64, 0u64);
-    let mut add = |size: i64| {
-        records += 1;
-        bytes += size.max(0) as u64;
-    };
+    let mut deleted = (0u64, 0u64);
     let mut singles = Vec::new();
     let mut range = tx.prepare_cached(
         "DELETE FROM records WHERE export = ?1 AND seq BETWEEN ?2 AND ?3 RETURNING size",
@@ -36,13 +32,13 @@ pub(super) fn delete_acked(
             continue;
         }
         let (first, last) = (run[0], run[run.len() - 1]);
-        let mut rows = range.query(rusqlite::params![export, first, last])?;
-        while let Some(row) = rows.next()? {
-            add(row.get(0)?);
-        }
+        count(
+            range.query(rusqlite::params![export, first, last])?,
+            &mut deleted,
+        )?;
     }
     if singles.is_empty() {
-        return Ok((records, bytes));
+        return Ok(deleted);
     }
     let placeholders = vec!["?"; IN_CHUNK].join(",");
     let mut listed = tx.prepare_cached(&format!(
@@ -53,12 +49,18 @@ pub(super) fn delete_acked(
         let values = std::iter::once(export)
             .chain(chunk.iter().copied())
             .chain(std::iter::repeat_n(pad, IN_CHUNK - chunk.len()));
-        let mut rows = listed.query(params_from_iter(values))?;
-        while let Some(row) = rows.next()? {
-            add(row.get(0)?);
-        }
+        count(listed.query(params_from_iter(values))?, &mut deleted)?;
     }
-    Ok((records, bytes))
+    Ok(deleted)
+}
+
+/// Adds the rows a delete returned, and their `size`, to (records, bytes).
+fn count(mut rows: Rows<'_>, deleted: &mut (u64, u64)) -> rusqlite::Result<()> {
+    while let Some(row) = rows.next()? {
+        deleted.0 += 1;
+        deleted.1 += row.get::<_, i64>(0)?.max(0) as u64;
+    }
+    Ok(())
 }
 
 /// Splits sorted, distinct numbers into runs of consecutive ones.
