@@ -38,7 +38,10 @@ impl Footprint {
             cpu: metrics.gauge(CPU_PERCENT, Unit::Percent),
             dropped: metrics.counter(IPC_EVENTS_DROPPED_TOTAL),
             dropped_seen: 0,
-            last_cpu: None,
+            // From now, so that the first publish already reports the CPU since start-up.
+            last_cpu: ProcessStats::current()
+                .ok()
+                .map(|s| (s.cpu_seconds, Instant::now())),
         }
     }
 
