@@ -42,6 +42,7 @@ pub fn arch_suffix() -> &'static str {
 pub struct Deployment {
     components: Vec<(String, String, Value)>,
     artifacts: Vec<(String, PathBuf, String)>,
+    files: Vec<(String, String, PathBuf)>,
     runtime_config: Value,
 }
 
@@ -70,6 +71,17 @@ impl Deployment {
         self
     }
 
+    /// Stages `files` (under their own names) as the artifacts of `component` `version`: a
+    /// component the deployment pulls in as a dependency, such as a model component.
+    pub fn files(mut self, component: &str, version: &str, files: &[&Path]) -> Self {
+        self.files.extend(
+            files
+                .iter()
+                .map(|f| (component.to_owned(), version.to_owned(), f.to_path_buf())),
+        );
+        self
+    }
+
     /// Sets a key of the runtime settings (`secretsFile`, `iotCore`, ...).
     pub fn runtime(mut self, key: &str, value: Value) -> Self {
         self.runtime_config[key] = value;
@@ -92,6 +104,13 @@ impl Deployment {
                 version_dir.join(format!("{artifact}-{}", arch_suffix())),
             )
             .expect("stage the component binary");
+        }
+        for (component, version, file) in &self.files {
+            let version_dir = artifacts.join(component).join(version);
+            std::fs::create_dir_all(&version_dir).expect("artifact dir");
+            let name = file.file_name().expect("a file name");
+            std::fs::copy(file, version_dir.join(name))
+                .unwrap_or_else(|e| panic!("stage {}: {e}", file.display()));
         }
         let mut components = serde_json::Map::new();
         for (name, version, merge) in &self.components {

@@ -5,10 +5,10 @@
 //! SKAB is GPL-3.0 test input and is not in the repository: `$SKAB_DIR` (default
 //! `../shared/datasets/skab` next to the repository).
 
-use crate::support::{copy_shipped, repo, shipped_model, temp};
-use anomaly_detector::model::Model;
+use crate::support::{recipe_points, repo, shipped_model};
+use anomaly_detector::model::{MANIFEST_FILE, Model, ONNX_FILE};
 use edge_model::{BatchBuilder, DeviceId, GatewayId, Quality, Reading, Source};
-use gg_local::testing::gg_local_bin as gg_local;
+use gg_local::testing::{Deployment, gg_local_bin as gg_local};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -120,51 +120,23 @@ fn under_gg_local_a_replayed_skab_file_raises_the_alarm_inside_the_labelled_anom
     let model = Model::load(&shipped_model()).unwrap();
     let features = model.manifest().features.clone();
     let (rows, labels) = read_skab(&skab, &features);
-    let dir = temp("ade2e");
-    let artifacts = dir.path().join("artifacts");
-    let bin_dir = artifacts.join("com.smartfactory.AnomalyDetector/0.1.0");
-    std::fs::create_dir_all(&bin_dir).unwrap();
-    let arch = gg_local::testing::arch_suffix();
-    std::fs::copy(
-        env!("CARGO_BIN_EXE_anomaly-detector"),
-        bin_dir.join(format!("anomaly-detector-{arch}")),
-    )
-    .unwrap();
-    copy_shipped(
-        &artifacts
-            .join("com.smartfactory.model.PcaT2q")
-            .join(&model.manifest().version),
-    );
-    let deployment = json!({"components": {"com.smartfactory.AnomalyDetector": {
-        "componentVersion": "0.1.0",
-        "configurationUpdate": {"merge": r#"{"baselineSteps":"400","alarm":{"minDurationMs":"10000"}}"#},
-    }}});
-    std::fs::write(dir.path().join("deployment.json"), deployment.to_string()).unwrap();
-    std::fs::write(
-        dir.path().join("runtime.json"),
-        r#"{"thingName": "e2e-gateway", "region": "us-east-1"}"#,
-    )
-    .unwrap();
-    let root = dir.path().join("root");
-    let _runtime = Kill(
-        Command::new(gg_local())
-            .arg("run")
-            .arg("--root")
-            .arg(&root)
-            .arg("--recipes")
-            .arg(repo().join("recipes"))
-            .arg("--artifacts")
-            .arg(&artifacts)
-            .arg("--deployment")
-            .arg(dir.path().join("deployment.json"))
-            .arg("--config")
-            .arg(dir.path().join("runtime.json"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let shipped = shipped_model();
+    // The detector from its recipe (default configuration: the SKAB rig), the recipe's model
+    // dependency staged from the shipped files.
+    let runtime = Deployment::new()
+        .component(
+            "com.smartfactory.AnomalyDetector",
+            Path::new(env!("CARGO_BIN_EXE_anomaly-detector")),
+            "anomaly-detector",
+            json!({"baselineSteps": "400", "alarm": {"minDurationMs": "10000"}}),
+        )
+        .files(
+            "com.smartfactory.model.PcaT2q",
+            &model.manifest().version,
+            &[&shipped.join(MANIFEST_FILE), &shipped.join(ONNX_FILE)],
+        )
+        .start();
+    let root = runtime.root().to_owned();
     let deadline = Instant::now() + Duration::from_secs(180);
     // The runtime's socket and the detector's subscriptions must be up before the replay.
     while !root
@@ -189,23 +161,19 @@ fn under_gg_local_a_replayed_skab_file_raises_the_alarm_inside_the_labelled_anom
     std::thread::sleep(Duration::from_millis(500));
 
     let device = DeviceId::new("skab-rig").unwrap();
-    let points = [
-        "accelerometer1Rms",
-        "accelerometer2Rms",
-        "current",
-        "pressure",
-        "temperature",
-        "thermocouple",
-        "voltage",
-        "volumeFlowRateRms",
-    ];
+    let points = recipe_points(&features);
     let mut builder = BatchBuilder::new(GatewayId::new("e2e-gateway").unwrap(), device.clone(), 0);
     let mut batch_rows = 0;
     for (i, row) in rows.iter().enumerate() {
         let t = T0 + i as i64 * 1000;
         for (p, v) in points.iter().zip(row) {
-            let r = Reading::new(Source::new(device.clone(), *p), *v, Quality::Good, t)
-                .with_device_time_ms(t);
+            let r = Reading::new(
+                Source::new(device.clone(), p.as_str()),
+                *v,
+                Quality::Good,
+                t,
+            )
+            .with_device_time_ms(t);
             if let Some(b) = builder.push(r).unwrap() {
                 publish(
                     &root,

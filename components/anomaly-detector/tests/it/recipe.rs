@@ -2,14 +2,9 @@
 //! default; its accessControl names exactly the topics used; the model component ships the
 //! committed model files.
 
-use crate::support::repo;
+use crate::support::{recipe, repo};
 use anomaly_detector::config::{AnomalyDetectorConfig, validate};
 use serde_json::Value as Json;
-
-fn recipe(name: &str) -> Json {
-    let text = std::fs::read_to_string(repo().join(format!("recipes/{name}.yaml"))).unwrap();
-    serde_saphyr::from_str(&text).unwrap()
-}
 
 #[test]
 fn the_default_configuration_is_valid_and_the_serde_default() {

@@ -1,10 +1,32 @@
 //! Paths and data shared by the tests.
 
+use serde_json::Value;
 use std::path::PathBuf;
 
 /// The repository root.
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The recipe `recipes/{name}.yaml`.
+pub fn recipe(name: &str) -> Value {
+    let text = std::fs::read_to_string(repo().join(format!("recipes/{name}.yaml"))).unwrap();
+    serde_saphyr::from_str(&text).unwrap()
+}
+
+/// The point ids the detector recipe's example device (the SKAB rig) maps `features` to.
+pub fn recipe_points(features: &[String]) -> Vec<String> {
+    let recipe = recipe("com.smartfactory.AnomalyDetector");
+    let points =
+        &recipe["ComponentConfiguration"]["DefaultConfiguration"]["devices"]["skab-rig"]["points"];
+    features
+        .iter()
+        .map(|f| {
+            let point = points[f].as_str();
+            point.unwrap_or_else(|| panic!("the recipe maps no point to {f}"))
+        })
+        .map(str::to_owned)
+        .collect()
 }
 
 /// The shipped model folder the detector's recipe depends on.
