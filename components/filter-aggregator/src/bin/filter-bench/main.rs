@@ -110,16 +110,23 @@ fn rss_kib() -> u64 {
     component_kit::process_stats::ProcessStats::current().map_or(0, |s| s.rss_kib)
 }
 
+/// Runs a bench component's side (this binary in another mode) on a one-thread runtime.
+fn on_one_thread(
+    work: impl std::future::Future<Output = anyhow::Result<()>>,
+) -> anyhow::Result<()> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(work)
+}
+
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("publish") {
         let (Some(result), Some(batches)) = (args.get(2), args.get(3)) else {
             anyhow::bail!("usage: filter-bench publish RESULT BATCHES");
         };
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        return runtime.block_on(through_runtime::publish(
+        return on_one_thread(through_runtime::publish(
             std::path::Path::new(result),
             batches.parse()?,
         ));
@@ -130,10 +137,7 @@ fn main() -> anyhow::Result<()> {
         else {
             anyhow::bail!("usage: filter-bench feed DIR POINTS ROUNDS PERIOD_MS");
         };
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        return runtime.block_on(runtime_memory::feed(
+        return on_one_thread(runtime_memory::feed(
             std::path::Path::new(dir),
             points.parse()?,
             rounds.parse()?,
