@@ -35,7 +35,7 @@ pub struct FilterAggregatorComponent {
 
 impl Component for FilterAggregatorComponent {
     const NAME: &'static str = "com.smartfactory.FilterAggregator";
-    const LEAN_MALLOC: bool = true;
+    const ONE_MALLOC_ARENA: bool = true;
     type Config = config::FilterAggregatorConfig;
     type Validated = validate::FilterAggregator;
 

@@ -31,7 +31,7 @@ pub struct StreamUploaderComponent;
 
 impl Component for StreamUploaderComponent {
     const NAME: &'static str = "com.smartfactory.StreamUploader";
-    const LEAN_MALLOC: bool = true;
+    const ONE_MALLOC_ARENA: bool = true;
     type Config = config::StreamUploaderConfig;
     type Validated = validate::StreamUploader;
 

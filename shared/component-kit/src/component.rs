@@ -17,10 +17,9 @@ pub trait Component: Send + Sync + 'static {
     /// metric.
     const NAME: &'static str;
 
-    /// Run with lean glibc malloc settings ([`crate::lean_malloc`]: one arena, fixed trim and
-    /// mmap thresholds): less memory for a component whose threads all allocate or that takes
-    /// in bursts of messages, at the cost of a shared allocator lock.
-    const LEAN_MALLOC: bool = false;
+    /// Run with one glibc malloc arena ([`crate::malloc_arenas`]): less memory for a component
+    /// whose threads all allocate, at the cost of a shared allocator lock.
+    const ONE_MALLOC_ARENA: bool = false;
 
     /// The configuration as deserialized (`#[serde(default, rename_all = "camelCase")]`, numbers
     /// through [`crate::lenient`]). The top-level keys `logLevel`, `metricsIntervalMs` and

@@ -56,8 +56,8 @@ pub fn main<C: Component>(component: C) -> ExitCode {
     if std::env::args().nth(1).as_deref() == Some(crate::stop_command::STOP_FLAG) {
         return crate::stop_command::run_stop(C::NAME, grace_from_env());
     }
-    if C::LEAN_MALLOC {
-        crate::lean_malloc::use_lean_malloc();
+    if C::ONE_MALLOC_ARENA {
+        crate::malloc_arenas::use_one_arena();
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -53,10 +53,9 @@ enum Mode {
 }
 
 fn main() -> anyhow::Result<()> {
-    // The component's process runs with lean malloc settings (component_kit::lean_malloc); so
-    // does this one, or its RSS would not be the component's. MALLOC_ARENA_MAX=8 shows glibc's
-    // default arenas.
-    component_kit::lean_malloc::use_lean_malloc();
+    // The component's process runs with one malloc arena (component_kit::malloc_arenas); so does this
+    // one, or its RSS would not be the component's. MALLOC_ARENA_MAX=8 shows glibc's default.
+    component_kit::malloc_arenas::use_one_arena();
     let args = Args::parse();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
