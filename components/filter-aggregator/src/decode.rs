@@ -1,13 +1,59 @@
 //! From a pub/sub message to the readings it carries, or the reason it cannot be read.
 
 use edge_model::{Reading, ReadingBatch};
+use ggipc::model::{BinaryMessage, MessageContext};
 use serde::Deserialize;
+use serde_json::value::RawValue;
+
+/// A local pub/sub event as the service reads it: a JSON message is kept as its text, so that
+/// a reading batch is parsed once, straight into readings, without a generic JSON tree in
+/// between (a tree of every reading's fields cost as much CPU as the rules, and its many
+/// small blocks fragmented the heap).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Event {
+    #[serde(default)]
+    json_message: Option<JsonText>,
+    #[serde(default)]
+    binary_message: Option<BinaryMessage>,
+}
+
+/// The JSON member of an [`Event`].
+#[derive(Debug, Deserialize)]
+struct JsonText {
+    #[serde(default)]
+    message: Option<Box<RawValue>>,
+    #[serde(default)]
+    context: Option<MessageContext>,
+}
+
+impl Event {
+    /// The topic it arrived on (`filter` if the nucleus did not say) and its body.
+    pub fn into_incoming(self, filter: &str) -> (String, Incoming) {
+        let topic = |context: Option<MessageContext>| {
+            context
+                .and_then(|c| c.topic)
+                .unwrap_or_else(|| filter.to_owned())
+        };
+        match (self.json_message, self.binary_message) {
+            (Some(json), _) => (
+                topic(json.context),
+                json.message
+                    .map_or(Incoming::Json(serde_json::Value::Null), Incoming::Text),
+            ),
+            (None, Some(binary)) => (topic(binary.context), Incoming::Binary(binary.message)),
+            (None, None) => (filter.to_owned(), Incoming::Binary(Vec::new())),
+        }
+    }
+}
 
 /// A message as it arrives on local pub/sub.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum Incoming {
     /// A JSON message (already parsed by the IPC layer).
     Json(serde_json::Value),
+    /// A JSON message as its text, parsed here straight into readings.
+    Text(Box<RawValue>),
     /// A binary message: should hold JSON text.
     Binary(Vec<u8>),
 }
@@ -31,6 +77,7 @@ pub fn readings(message: Incoming) -> Result<Vec<Reading>, Unreadable> {
     let parsed = match &message {
         // Read from the parsed tree in place: a clone of it cost as much as the reading.
         Incoming::Json(value) => ReadingBatch::deserialize(value),
+        Incoming::Text(text) => serde_json::from_str::<ReadingBatch>(text.get()),
         Incoming::Binary(bytes) => serde_json::from_slice::<ReadingBatch>(bytes),
     };
     parsed.map(ReadingBatch::into_readings).map_err(|e| {
@@ -43,6 +90,7 @@ pub fn readings(message: Incoming) -> Result<Vec<Reading>, Unreadable> {
             reason: format!("{kind}: {e}"),
             payload: match message {
                 Incoming::Json(value) => value.to_string(),
+                Incoming::Text(text) => text.get().to_owned(),
                 Incoming::Binary(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
             },
         }
@@ -78,5 +126,66 @@ mod tests {
         let err = readings(Incoming::Binary(b"{\"readings\": [NaN]}".to_vec())).unwrap_err();
         assert!(err.reason.starts_with("malformed JSON"), "{}", err.reason);
         assert_eq!(err.payload, "{\"readings\": [NaN]}");
+    }
+
+    /// `message` as a subscription event on `topic`, in ggipc's own wire shape.
+    fn event(message: ggipc::model::PublishMessage) -> Event {
+        serde_json::from_value(serde_json::to_value(message).unwrap()).unwrap()
+    }
+
+    fn context(topic: &str) -> Option<MessageContext> {
+        Some(MessageContext {
+            topic: Some(topic.to_owned()),
+        })
+    }
+
+    #[test]
+    fn an_event_keeps_its_json_message_as_text_and_names_its_topic() {
+        let mut json_event = ggipc::model::PublishMessage::json(batch(1));
+        if let Some(j) = &mut json_event.json_message {
+            j.context = context("factory/raw/d");
+        }
+        let (topic, incoming) = event(json_event).into_incoming("factory/raw/+");
+        assert_eq!(topic, "factory/raw/d");
+        assert!(matches!(incoming, Incoming::Text(_)), "{incoming:?}");
+        let read = readings(incoming).unwrap();
+        assert_eq!(read.len(), 1);
+        assert_eq!(read[0].source().point(), "p");
+        // As text or as a tree, the same readings.
+        assert_eq!(read, readings(Incoming::Json(batch(1))).unwrap());
+
+        let wrong = event(ggipc::model::PublishMessage::json(batch(2)));
+        let (topic, incoming) = wrong.into_incoming("factory/raw/+");
+        assert_eq!(topic, "factory/raw/+", "no context: the filter");
+        let err = readings(incoming).unwrap_err();
+        assert!(
+            err.reason.contains("unsupported schemaVersion 2"),
+            "{}",
+            err.reason
+        );
+        assert!(
+            err.payload.contains("\"schemaVersion\":2"),
+            "{}",
+            err.payload
+        );
+
+        let empty: Event = serde_json::from_value(json!({"jsonMessage": {}})).unwrap();
+        let err = readings(empty.into_incoming("t").1).unwrap_err();
+        assert!(
+            err.reason.starts_with("not a reading batch"),
+            "{}",
+            err.reason
+        );
+
+        let binary = ggipc::model::PublishMessage {
+            json_message: None,
+            binary_message: Some(BinaryMessage {
+                message: serde_json::to_vec(&batch(1)).unwrap(),
+                context: context("factory/raw/b"),
+            }),
+        };
+        let (topic, incoming) = event(binary).into_incoming("factory/raw/+");
+        assert_eq!(topic, "factory/raw/b");
+        assert_eq!(readings(incoming).unwrap().len(), 1);
     }
 }

@@ -1,13 +1,12 @@
 //! The IPC side: subscribe to the raw topic, run each message through the pipeline, publish
 //! what comes out, close windows on a tick.
 
-use crate::decode::Incoming;
+use crate::decode::Event;
 use crate::pipeline::{Message, Pipeline};
 use crate::telemetry::Telemetry;
 use crate::validate::FilterAggregator;
 use component_kit::Ctx;
 use component_kit::metrics::names;
-use ggipc::model::PublishMessage;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -44,7 +43,7 @@ pub async fn serve(
             let messages = tokio::select! {
                 biased;
                 () = shutdown.cancelled() => return,
-                event = subscription.next() => match event {
+                event = subscription.next_as::<Event>() => match event {
                     None => {
                         tracing::warn!(topic, "Input subscription closed; subscribing again.");
                         continue 'subscribe;
@@ -55,7 +54,7 @@ pub async fn serve(
                         continue;
                     }
                     Some(Ok(message)) => {
-                        let (from, incoming) = incoming(message, topic);
+                        let (from, incoming) = message.into_incoming(topic);
                         pipeline.on_message(&from, incoming, now_ms())
                     }
                 },
@@ -79,26 +78,6 @@ pub async fn serve(
             publish(ctx, messages, &errors).await;
             telemetry.sync(&pipeline.engine);
         }
-    }
-}
-
-/// The topic a message arrived on (the filter if the nucleus did not say) and its body.
-fn incoming(message: PublishMessage, filter: &str) -> (String, Incoming) {
-    match (message.json_message, message.binary_message) {
-        (Some(json), _) => (
-            json.context
-                .and_then(|c| c.topic)
-                .unwrap_or_else(|| filter.to_owned()),
-            Incoming::Json(json.message),
-        ),
-        (None, Some(binary)) => (
-            binary
-                .context
-                .and_then(|c| c.topic)
-                .unwrap_or_else(|| filter.to_owned()),
-            Incoming::Binary(binary.message),
-        ),
-        (None, None) => (filter.to_owned(), Incoming::Binary(Vec::new())),
     }
 }
 

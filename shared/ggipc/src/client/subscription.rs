@@ -35,6 +35,13 @@ impl<T: serde::de::DeserializeOwned> Subscription<T> {
     /// The next event; `None` once the stream has ended. A modelled error from the server ends
     /// the stream and is returned once.
     pub async fn next(&mut self) -> Option<Result<T, IpcError>> {
+        self.next_as::<T>().await
+    }
+
+    /// The next event read as `U` instead of the operation's own event type: for a subscriber
+    /// that wants part of an event, or wants it without a generic JSON tree. `None` and errors
+    /// as [`Subscription::next`].
+    pub async fn next_as<U: serde::de::DeserializeOwned>(&mut self) -> Option<Result<U, IpcError>> {
         let msg = self.events.recv().await?;
         if msg.message_type == MessageType::ApplicationError {
             return Some(Err(IpcError::from_error_payload(
