@@ -13,6 +13,17 @@ use tract_onnx::prelude::*;
 pub const MANIFEST_FILE: &str = "model.json";
 /// The graph's file name in a model folder.
 pub const ONNX_FILE: &str = "model.onnx";
+
+/// The model folders the repository ships under `<repo>/models/`, the default first.
+pub const SHIPPED_MODELS: [&str; 2] = ["pca-t2q", "conv-ae"];
+
+/// Every shipped model folder of the repository at `repo`.
+pub fn shipped_model_dirs(repo: &std::path::Path) -> Vec<std::path::PathBuf> {
+    SHIPPED_MODELS
+        .iter()
+        .map(|m| repo.join("models").join(m))
+        .collect()
+}
 /// Windows per run of a model kind's batch plan, the fastest per window measured with tract
 /// 0.23.9 on x86-64 (AVX2): the PCA graph gains up to 32 windows per run (220k windows/s against
 /// 65k one by one). The Conv-AE graph gains nothing (about 18.9k windows/s one by one, 18.6k at

@@ -170,7 +170,8 @@ async fn report(ctx: &Ctx, name: &ComponentName, problem: &str, running: bool) {
     } else {
         LinkState::Offline
     };
-    let status = ComponentStatus::new(name.clone(), state, now_ms()).with_detail(problem);
+    let status = ComponentStatus::new(name.clone(), state, edge_model::time::now_epoch_ms())
+        .with_detail(problem);
     if let Ok(body) = serde_json::to_value(&status)
         && let Err(e) = ctx
             .ipc()
@@ -203,7 +204,11 @@ fn infer(
                 }
             },
             Input::Ack(ack, reply) => {
-                let result = detector.acknowledge(&ack.device, &ack.alarm_id, now_ms());
+                let result = detector.acknowledge(
+                    &ack.device,
+                    &ack.alarm_id,
+                    edge_model::time::now_epoch_ms(),
+                );
                 let (state, publish) = match result {
                     Ok((s, p)) => (Ok(s), Some(p)),
                     Err(e) => (Err(e), None),
@@ -331,8 +336,4 @@ fn json_of(m: PublishMessage) -> Result<serde_json::Value, String> {
             .map_err(|e| format!("binary message is not JSON: {e}"));
     }
     Err("empty message".into())
-}
-
-fn now_ms() -> i64 {
-    i64::try_from(edge_model::time::now_ms()).unwrap_or(i64::MAX)
 }

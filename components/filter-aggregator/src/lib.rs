@@ -52,7 +52,7 @@ impl Component for FilterAggregatorComponent {
         for rejected in &config.rejected {
             tracing::error!(error = %rejected, "Rule left out: its configuration is invalid.");
         }
-        let now = i64::try_from(edge_model::time::now_ms()).unwrap_or(i64::MAX);
+        let now = edge_model::time::now_epoch_ms();
         let kept = self.kept.lock().unwrap_or_else(|p| p.into_inner()).take();
         let mut pipeline = match kept {
             Some(mut pipeline) => {

@@ -55,11 +55,11 @@ pub async fn serve(
                     }
                     Some(Ok(message)) => {
                         let (from, incoming) = message.into_incoming(topic);
-                        pipeline.on_message(&from, incoming, now_ms())
+                        pipeline.on_message(&from, incoming, edge_model::time::now_epoch_ms())
                     }
                 },
                 _ = tick.tick() => {
-                    let now = now_ms();
+                    let now = edge_model::time::now_epoch_ms();
                     for rule in pipeline.engine.newly_idle_rules(now, idle_after) {
                         if idle_after > 0 {
                             tracing::warn!(rule = &*rule, idle_ms = idle_after, "Rule selected no reading yet: check its devices and points patterns.");
@@ -88,8 +88,4 @@ async fn publish(ctx: &Ctx, messages: Vec<Message>, errors: &component_kit::Coun
             tracing::warn!(topic = topic.as_str(), error = %e, "Publish failed.");
         }
     }
-}
-
-fn now_ms() -> i64 {
-    i64::try_from(edge_model::time::now_ms()).unwrap_or(i64::MAX)
 }

@@ -32,6 +32,11 @@ pub fn now_ms() -> u64 {
         .unwrap_or_default()
 }
 
+/// Milliseconds since the epoch, now, as readings keep timestamps (signed).
+pub fn now_epoch_ms() -> i64 {
+    i64::try_from(now_ms()).unwrap_or(i64::MAX)
+}
+
 /// Date part and seconds into the day (Howard Hinnant's days-from-civil inverse).
 fn civil(epoch_secs: u64) -> (String, u64) {
     let days = (epoch_secs / 86_400) as i64;

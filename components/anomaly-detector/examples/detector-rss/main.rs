@@ -58,10 +58,7 @@ struct DetectorRss {
 fn main() -> ExitCode {
     let args = Args::parse();
     let models = if args.model.is_empty() {
-        ["pca-t2q", "conv-ae"]
-            .iter()
-            .map(|m| PathBuf::from(REPO).join("models").join(m))
-            .collect()
+        anomaly_detector::model::shipped_model_dirs(std::path::Path::new(REPO))
     } else {
         args.model.clone()
     };

@@ -36,10 +36,7 @@ pub fn shipped_model() -> PathBuf {
 
 /// Every shipped model folder.
 pub fn shipped_models() -> Vec<PathBuf> {
-    ["pca-t2q", "conv-ae"]
-        .iter()
-        .map(|m| repo().join("models").join(m))
-        .collect()
+    anomaly_detector::model::shipped_model_dirs(&repo())
 }
 
 /// Python with numpy, onnx and onnxruntime: `$PEERS_PYTHON`, else the repository's `.peers`.

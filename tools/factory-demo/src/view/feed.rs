@@ -29,11 +29,6 @@ impl Shared {
     }
 }
 
-/// Epoch milliseconds now.
-pub fn now_ms() -> i64 {
-    i64::try_from(edge_model::time::now_ms()).unwrap_or(i64::MAX)
-}
-
 /// Where each adapter's configuration lists the devices it reads, keyed by device id. The
 /// view asks the runtime rather than waiting for the adapters' status messages: an adapter
 /// publishes a link's status only when it changes, usually before the view has subscribed.
@@ -105,7 +100,9 @@ pub async fn subscribe(
             (_, Some(b)) => serde_json::from_slice(&b.message).unwrap_or(Value::Null),
             _ => Value::Null,
         };
-        shared.lock().ingest(&topic, &body, now_ms());
+        shared
+            .lock()
+            .ingest(&topic, &body, edge_model::time::now_epoch_ms());
     }
 }
 
@@ -150,7 +147,7 @@ pub async fn poll(
         let landed = tokio::task::spawn_blocking(move || crate::cloud::count(&dir))
             .await
             .unwrap_or_default();
-        let now = now_ms();
+        let now = edge_model::time::now_epoch_ms();
         let mut st = shared.lock();
         if let Some(list) = components {
             st.components = list["components"]

@@ -53,10 +53,7 @@ fn main() -> ExitCode {
 
 fn run(args: &Args) -> Result<(), String> {
     let models = if args.model.is_empty() {
-        ["pca-t2q", "conv-ae"]
-            .iter()
-            .map(|m| PathBuf::from(REPO).join("models").join(m))
-            .collect()
+        anomaly_detector::model::shipped_model_dirs(std::path::Path::new(REPO))
     } else {
         args.model.clone()
     };

@@ -6,17 +6,16 @@
 //! feeder sums the component's own `received_total` metric, so a component that fell behind
 //! (readings queued, not yet held) shows as processed < sent.
 
-use crate::through_runtime::{launch, run_dir, wait_for};
+use crate::through_runtime::{launch, probe, run_dir, wait_for};
+use component_kit::CLOUDWATCH_METRIC_TOPIC;
 use component_kit::process_stats::ProcessStats;
-use edge_model::{BatchBuilder, DeviceId, GatewayId, Quality, Reading, Source};
+use edge_model::{BatchBuilder, DeviceId, GatewayId, Reading};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-/// The kit's metrics topic (`aws.greengrass.Cloudwatch`'s input).
-const METRICS_TOPIC: &str = "cloudwatch/metric/put";
 /// The probe's device: no rule selects it, so its readings pass to its filtered topic.
 const PROBE_DEVICE: &str = "bench-probe";
 
@@ -61,7 +60,10 @@ pub fn measure(
         gg_local,
         component,
         &format!("feed {} {points} {rounds} {period_ms}", dir.display()),
-        &[METRICS_TOPIC, &format!("factory/filtered/{PROBE_DEVICE}")],
+        &[
+            CLOUDWATCH_METRIC_TOPIC,
+            &format!("factory/filtered/{PROBE_DEVICE}"),
+        ],
         &merge,
     )?;
     wait_for(
@@ -120,7 +122,11 @@ fn pid_running(exe: &Path) -> Option<u32> {
 pub async fn feed(dir: &Path, points: usize, rounds: usize, period_ms: u64) -> anyhow::Result<()> {
     let ipc = ggipc::IpcClient::connect_from_env().await?;
     let received = count_received(&ipc).await?;
-    probe(&ipc).await?;
+    let device = DeviceId::new(PROBE_DEVICE)?;
+    let mut answers = ipc
+        .subscribe_to_topic(&format!("factory/filtered/{PROBE_DEVICE}"), None)
+        .await?;
+    probe(&ipc, &device, &mut answers).await?;
     // Probes published before the component subscribed were never received: the readings
     // counted from here on are the fed ones (metrics come every 2 s).
     tokio::time::sleep(Duration::from_millis(4_500)).await;
@@ -154,7 +160,7 @@ pub async fn feed(dir: &Path, points: usize, rounds: usize, period_ms: u64) -> a
             for first in (0..per_device).step_by(crate::BATCH) {
                 tokio::time::sleep_until(started + gap * published).await;
                 published += 1;
-                let t = now_ms();
+                let t = edge_model::time::now_epoch_ms();
                 let readings: Vec<Reading> = (first..(first + crate::BATCH).min(per_device))
                     .map(|p| crate::reading(device, p, round as u64, t))
                     .collect();
@@ -181,7 +187,9 @@ pub async fn feed(dir: &Path, points: usize, rounds: usize, period_ms: u64) -> a
 
 /// Sums the component's `received_total` counter increases, as its metrics arrive.
 async fn count_received(ipc: &ggipc::IpcClient) -> anyhow::Result<Arc<AtomicU64>> {
-    let mut metrics = ipc.subscribe_to_topic(METRICS_TOPIC, None).await?;
+    let mut metrics = ipc
+        .subscribe_to_topic(CLOUDWATCH_METRIC_TOPIC, None)
+        .await?;
     let received = Arc::new(AtomicU64::new(0));
     let total = received.clone();
     tokio::spawn(async move {
@@ -197,45 +205,6 @@ async fn count_received(ipc: &ggipc::IpcClient) -> anyhow::Result<Arc<AtomicU64>
         }
     });
     Ok(received)
-}
-
-/// Probes until the FilterAggregator answers.
-async fn probe(ipc: &ggipc::IpcClient) -> anyhow::Result<()> {
-    let device = DeviceId::new(PROBE_DEVICE)?;
-    let mut answers = ipc
-        .subscribe_to_topic(&format!("factory/filtered/{PROBE_DEVICE}"), None)
-        .await?;
-    let mut builder = BatchBuilder::new(GatewayId::new("bench-gateway")?, device.clone(), 0);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        anyhow::ensure!(
-            Instant::now() < deadline,
-            "the FilterAggregator never answered"
-        );
-        let reading = Reading::new(
-            Source::new(device.clone(), "probe"),
-            1.0,
-            Quality::Good,
-            now_ms(),
-        );
-        for batch in builder.split([reading])? {
-            ipc.publish_json(
-                &format!("factory/raw/{PROBE_DEVICE}"),
-                serde_json::to_value(batch)?,
-            )
-            .await?;
-        }
-        if tokio::time::timeout(Duration::from_millis(300), answers.next())
-            .await
-            .is_ok()
-        {
-            return Ok(());
-        }
-    }
-}
-
-fn now_ms() -> i64 {
-    i64::try_from(edge_model::time::now_ms()).unwrap_or(i64::MAX)
 }
 
 fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {

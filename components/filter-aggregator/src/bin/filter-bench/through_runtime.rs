@@ -162,7 +162,7 @@ pub async fn publish(result: &Path, batches: usize) -> anyhow::Result<()> {
     let gateway = GatewayId::new("bench-gateway")?;
     let mut builder = BatchBuilder::new(gateway, device.clone(), 0);
     let mut batch = |n: usize, k: usize| {
-        let now = i64::try_from(edge_model::time::now_ms()).unwrap_or(i64::MAX);
+        let now = edge_model::time::now_epoch_ms();
         let readings = (0..k).map(|i| {
             Reading::new(
                 Source::new(device.clone(), format!("p{i}")),
@@ -177,23 +177,7 @@ pub async fn publish(result: &Path, batches: usize) -> anyhow::Result<()> {
                 .collect::<Vec<_>>()
         })
     };
-    // Probe until the FilterAggregator is subscribed and answering.
-    let probe_deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        anyhow::ensure!(
-            Instant::now() < probe_deadline,
-            "the FilterAggregator never answered"
-        );
-        for body in batch(0, 1)? {
-            ipc.publish_json("factory/raw/bench", body).await?;
-        }
-        if tokio::time::timeout(Duration::from_millis(300), sub.next())
-            .await
-            .is_ok()
-        {
-            break;
-        }
-    }
+    probe(&ipc, &device, &mut sub).await?;
     // Drain late probe answers.
     while tokio::time::timeout(Duration::from_millis(500), sub.next())
         .await
@@ -228,4 +212,38 @@ pub async fn publish(result: &Path, batches: usize) -> anyhow::Result<()> {
     std::fs::write(&tmp, out.to_string())?;
     std::fs::rename(tmp, result)?;
     Ok(())
+}
+
+/// Publishes a reading of `device` until the FilterAggregator is subscribed and `answers` (a
+/// subscription to the device's filtered topic; no rule may hold the reading back) receives it.
+pub async fn probe(
+    ipc: &ggipc::IpcClient,
+    device: &DeviceId,
+    answers: &mut ggipc::Subscription<ggipc::model::SubscriptionResponseMessage>,
+) -> anyhow::Result<()> {
+    let mut builder = BatchBuilder::new(GatewayId::new("bench-gateway")?, device.clone(), 0);
+    let topic = format!("factory/raw/{}", device.as_str());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "the FilterAggregator never answered"
+        );
+        let reading = Reading::new(
+            Source::new(device.clone(), "p0"),
+            0.0,
+            Quality::Good,
+            edge_model::time::now_epoch_ms(),
+        );
+        for batch in builder.split([reading])? {
+            ipc.publish_json(&topic, serde_json::to_value(batch)?)
+                .await?;
+        }
+        if tokio::time::timeout(Duration::from_millis(300), answers.next())
+            .await
+            .is_ok()
+        {
+            return Ok(());
+        }
+    }
 }
