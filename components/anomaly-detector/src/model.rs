@@ -103,20 +103,25 @@ pub struct Model {
     batch: Arc<OnceLock<Result<Mutex<TypedSimpleState>, String>>>,
 }
 
+/// Reads and checks the manifest of the model in `dir`, without loading its graph.
+pub fn read_manifest(dir: &Path) -> Result<Manifest, ModelError> {
+    let manifest_path = dir.join(MANIFEST_FILE);
+    let text = read(&manifest_path)?;
+    let manifest: Manifest = serde_json::from_slice(&text).map_err(|e| ModelError::Manifest {
+        path: manifest_path.clone(),
+        reason: e.to_string(),
+    })?;
+    manifest.check().map_err(|reason| ModelError::Manifest {
+        path: manifest_path,
+        reason,
+    })?;
+    Ok(manifest)
+}
+
 impl Model {
     /// Loads and checks the model in `dir`.
     pub fn load(dir: &Path) -> Result<Self, ModelError> {
-        let manifest_path = dir.join(MANIFEST_FILE);
-        let text = read(&manifest_path)?;
-        let manifest: Manifest =
-            serde_json::from_slice(&text).map_err(|e| ModelError::Manifest {
-                path: manifest_path.clone(),
-                reason: e.to_string(),
-            })?;
-        manifest.check().map_err(|reason| ModelError::Manifest {
-            path: manifest_path,
-            reason,
-        })?;
+        let manifest = read_manifest(dir)?;
         let bytes = read(&dir.join(ONNX_FILE))?;
         let actual = sha256_hex(&bytes);
         if !actual.eq_ignore_ascii_case(&manifest.onnx_sha256) {

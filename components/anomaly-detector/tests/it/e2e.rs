@@ -139,12 +139,9 @@ fn under_gg_local_a_replayed_skab_file_raises_the_alarm_inside_the_labelled_anom
     let root = runtime.root().to_owned();
     let deadline = Instant::now() + Duration::from_secs(180);
     // The runtime's socket and the detector's subscriptions must be up before the replay.
-    while !root
-        .join("logs/com.smartfactory.AnomalyDetector.log")
-        .exists()
-        || !std::fs::read_to_string(root.join("logs/com.smartfactory.AnomalyDetector.log"))
-            .unwrap_or_default()
-            .contains("Scoring windows")
+    while !runtime
+        .log("com.smartfactory.AnomalyDetector")
+        .contains("Scoring windows")
     {
         assert!(
             Instant::now() < deadline,

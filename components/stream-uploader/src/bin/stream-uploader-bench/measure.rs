@@ -426,11 +426,9 @@ async fn kinesis_cpu(url: &str, n: u64, dir: &Path) -> anyhow::Result<KinesisCos
     let sdk = stream_uploader::export::aws_client::load(&settings)
         .await
         .to_builder()
-        .credentials_provider(
-            aws_credential_types::provider::SharedCredentialsProvider::new(
-                aws_credential_types::Credentials::new("testing", "testing", None, None, "moto"),
-            ),
-        )
+        .credentials_provider(aws_sdk_kinesis::config::SharedCredentialsProvider::new(
+            aws_sdk_kinesis::config::Credentials::new("testing", "testing", None, None, "moto"),
+        ))
         .build();
     let client = aws_sdk_kinesis::Client::new(&sdk);
     let _exists = client
