@@ -256,11 +256,17 @@ impl Model {
             return self.run_plan(&self.single, windows, 1, per);
         }
         let mut out = Vec::with_capacity(n * per);
+        if batch == 1 {
+            for one in windows.chunks(w * f) {
+                out.extend(self.run_plan(&self.single, one, 1, per)?);
+            }
+            return Ok(out);
+        }
         for chunk in windows.chunks(batch * w * f) {
             let k = chunk.len() / (w * f);
-            if k == batch && batch > 1 {
+            if k == batch {
                 out.extend(self.run_plan(self.batch_state()?, chunk, batch, per)?);
-            } else if k * 3 < batch || batch == 1 {
+            } else if k * 3 < batch {
                 // A short tail goes window by window: cheaper than a padded batch run.
                 for one in chunk.chunks(w * f) {
                     out.extend(self.run_plan(&self.single, one, 1, per)?);
