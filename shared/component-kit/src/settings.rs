@@ -92,7 +92,8 @@ fn log_filter(level: &str) -> Option<String> {
     };
     match plain {
         Some(p) => Some(p.to_owned()),
-        None if text.contains('=') => tracing_subscriber::EnvFilter::try_new(text)
+        None if text.contains('=') => text
+            .parse::<tracing_subscriber::filter::Targets>()
             .ok()
             .map(|_| text.to_owned()),
         None => None,

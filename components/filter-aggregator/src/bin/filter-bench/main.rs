@@ -333,6 +333,11 @@ fn main() -> anyhow::Result<()> {
             "| its RSS in steady state | {} | ≤ 20 MB (19.07 MiB) |",
             split(&m.end)
         );
+        println!(
+            "| its own pages then (USS; PSS) | {} ({}) | |",
+            sizes(m.end_own.private_kib),
+            sizes(m.end_own.proportional_kib)
+        );
         println!("| its peak RSS (VmHWM) | {} | |", sizes(m.end.peak_rss_kib));
         println!("| its CPU while fed | {:.1} % of a core | |", m.cpu_percent);
     }
@@ -361,6 +366,8 @@ fn main() -> anyhow::Result<()> {
             "componentRssTwoReadingsKiB": in_runtime.as_ref().map(|m| m.two_rounds_kib),
             "componentSteadyRssKiB": in_runtime.as_ref().map(|m| m.end.rss_kib),
             "componentPeakRssKiB": in_runtime.as_ref().map(|m| m.end.peak_rss_kib),
+            "componentSteadyUssKiB": in_runtime.as_ref().map(|m| m.end_own.private_kib),
+            "componentSteadyPssKiB": in_runtime.as_ref().map(|m| m.end_own.proportional_kib),
             "componentCpuPercent": in_runtime.as_ref().map(|m| (m.cpu_percent * 10.0).round() / 10.0),
         })
     );

@@ -8,7 +8,7 @@
 
 use crate::through_runtime::{launch, probe, run_dir, wait_for};
 use component_kit::CLOUDWATCH_METRIC_TOPIC;
-use component_kit::process_stats::ProcessStats;
+use component_kit::process_stats::{OwnMemory, ProcessStats};
 use edge_model::{BatchBuilder, DeviceId, GatewayId, Reading};
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -29,6 +29,9 @@ pub struct Memory {
     /// Its counters after the last round, once it had taken in every reading (`peak_rss_kib`
     /// is the whole run's peak).
     pub end: ProcessStats,
+    /// How much of that resident set is the process's own (the C library's pages are shared
+    /// with every other process).
+    pub end_own: OwnMemory,
     /// Readings fed, and readings the component counted as received.
     pub sent: u64,
     pub processed: u64,
@@ -96,11 +99,13 @@ pub fn measure(
         std::thread::sleep(Duration::from_millis(200));
     }
     let end = stats()?;
+    let end_own = OwnMemory::of(pid)?;
     let fed: Fed = serde_json::from_str(&std::fs::read_to_string(&result)?)?;
     Ok(Memory {
         before,
         two_rounds_kib: two_rounds.unwrap_or(0),
         end,
+        end_own,
         sent: fed.sent,
         processed: fed.processed,
         cpu_percent: 100.0 * (end.cpu_seconds - before.cpu_seconds)
