@@ -448,12 +448,8 @@ impl Store {
     fn quarantine(&mut self, bad: &[(i64, String)]) -> Result<u64, StoreError> {
         let now = edge_model::time::now_ms() as i64;
         self.in_tx(|tx, _, delta| {
-        let mut moved = 0;
-        {
-            let mut copy = tx.prepare_cached(
-                "INSERT INTO quarantine (seq, export, created_ms, topic, payload, reason, quarantined_ms)
-                 SELECT seq, export, created_ms, topic, payload, ?2, ?3 FROM records WHERE seq = ?1",
-            )?;
+            let mut moved = 0;
+            let mut copy = tx.prepare_cached(QUARANTINE_ONE)?;
             let mut delete = tx.prepare_cached(DELETE_ONE)?;
             for (seq, reason) in bad {
                 copy.execute(params![seq, reason, now])?;
@@ -462,14 +458,14 @@ impl Store {
                     moved += 1;
                 }
             }
-        }
-        Ok(moved)
+            Ok(moved)
         })
     }
 
     /// Deletes the records the export acknowledged (one transaction). Sequence numbers that
-    /// are already gone (overwritten, expired) or belong to another export are ignored. Returns how many were deleted. On a
-    /// full disk the ballast file is given up to make room for the delete.
+    /// are already gone (overwritten, expired) or belong to another export are ignored.
+    /// Returns how many were deleted. On a full disk the ballast file is given up to make room
+    /// for the delete.
     pub fn ack(&mut self, export: &str, seqs: &[i64]) -> Result<u64, StoreError> {
         // An export no longer configured keeps its id in the exports table.
         let id = match self.exports.get(export) {
@@ -666,6 +662,11 @@ fn flush_rows(
 /// Deletes one record by sequence number, returning its export and size (the totals of the
 /// export it belonged to change).
 const DELETE_ONE: &str = "DELETE FROM records WHERE seq = ?1 RETURNING export, size";
+
+/// Copies one record into quarantine with its reason (`?2`) and time (`?3`).
+const QUARANTINE_ONE: &str = "INSERT INTO quarantine \
+     (seq, export, created_ms, topic, payload, reason, quarantined_ms) \
+     SELECT seq, export, created_ms, topic, payload, ?2, ?3 FROM records WHERE seq = ?1";
 
 fn id_and_size(row: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, u64)> {
     Ok((row.get(0)?, row.get::<_, i64>(1)?.max(0) as u64))
