@@ -10,15 +10,17 @@ use std::time::{Duration, Instant};
 
 const T0: i64 = 1_700_000_000_000;
 
-/// Publishes `steps` rows per device (5 steps per batch, devices interleaved), then waits until
-/// the detector's anomaly events stop; `points` are the point ids of the model's features, in
-/// its order. Returns (events, seconds).
+/// Publishes `steps` rows per device (5 steps per batch, devices interleaved), a step every
+/// `gap` (or as fast as IPC goes when zero), then waits until the detector's anomaly events
+/// stop; `points` are the point ids of the model's features, in its order. Returns (events,
+/// seconds).
 pub async fn feed(
     root: &Path,
     model: &Model,
     points: &[String],
     devices: usize,
     steps: usize,
+    gap: Duration,
 ) -> Result<(u64, f64), String> {
     let token = std::fs::read_to_string(root.join("cli.token")).map_err(|e| e.to_string())?;
     let client = IpcClient::connect(ConnectOptions::new(root.join("ipc.socket"), token.trim()))
@@ -58,6 +60,12 @@ pub async fn feed(
     let levels = levels(model);
     let mut noise = Noise(0x2545_f491_4f6c_dd1d);
     for step in 0..steps {
+        if !gap.is_zero() {
+            tokio::time::sleep_until(
+                (started + gap * u32::try_from(step).unwrap_or(u32::MAX)).into(),
+            )
+            .await;
+        }
         let t = T0 + step as i64 * model.manifest().step_ms as i64;
         // A 60-step fault (shifted levels) on every device after the baseline: alarms run.
         let fault = if (900..960).contains(&step) { 1.3 } else { 1.0 };

@@ -37,6 +37,11 @@ struct Args {
     /// Steps fed per device (the first 400 are each device's baseline).
     #[arg(long, default_value_t = 1200)]
     steps: usize,
+    /// Milliseconds between steps (one step: a row of every device); 0 feeds as fast as IPC
+    /// goes, which measures the backlog of readings queued for the detector as well as its
+    /// state. A gap that keeps it below its rate measures the state alone.
+    #[arg(long, default_value_t = 0)]
+    step_gap_ms: u64,
 }
 
 /// What one run measured.
@@ -64,7 +69,7 @@ fn main() -> ExitCode {
     };
     let mut rows = Vec::new();
     for dir in &models {
-        match measure(dir, args.devices, args.steps) {
+        match measure(dir, &args) {
             Ok(m) => rows.push(m),
             Err(e) => {
                 eprintln!("detector-rss: {}: {e}", dir.display());
@@ -77,7 +82,8 @@ fn main() -> ExitCode {
 }
 
 /// Deploys the detector with the model in `model_dir`, feeds `devices` x `steps` and measures.
-fn measure(model_dir: &Path, devices: usize, steps: usize) -> Result<DetectorRss, String> {
+fn measure(model_dir: &Path, args: &Args) -> Result<DetectorRss, String> {
+    let devices = args.devices;
     let detector = detector_bin()?;
     let model = Model::load(model_dir).map_err(|e| e.to_string())?;
     let points = recipe_points(&model.manifest().features)?;
@@ -124,8 +130,14 @@ fn measure(model_dir: &Path, devices: usize, steps: usize) -> Result<DetectorRss
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
-    let (events, seconds) =
-        rt.block_on(feed::feed(runtime.root(), &model, &points, devices, steps))?;
+    let (events, seconds) = rt.block_on(feed::feed(
+        runtime.root(),
+        &model,
+        &points,
+        devices,
+        args.steps,
+        Duration::from_millis(args.step_gap_ms),
+    ))?;
     let stats = ProcessStats::of(pid).map_err(|e| format!("the detector exited: {e}"))?;
     Ok(DetectorRss {
         model: model.manifest().name.clone(),
@@ -213,8 +225,14 @@ fn pid_of(dir: &Path, name: &str) -> Option<u32> {
 fn print_report(args: &Args, rows: &[DetectorRss]) {
     let mib = |kib: u64| kib as f64 / 1024.0;
     println!(
-        "| detector process ({} devices x {} steps, release, under gg-local) | scored windows | idle RSS, MiB | RSS after, MiB | peak (VmHWM), MiB | peak, MB | target <= 40 MB |",
-        args.devices, args.steps
+        "| detector process ({} devices x {} steps, {}, release, under gg-local) | scored windows | idle RSS, MiB | RSS after, MiB | peak (VmHWM), MiB | peak, MB | target <= 40 MB |",
+        args.devices,
+        args.steps,
+        if args.step_gap_ms == 0 {
+            "fed as fast as IPC goes".to_owned()
+        } else {
+            format!("a step every {} ms", args.step_gap_ms)
+        }
     );
     println!("|---|---|---|---|---|---|---|");
     for r in rows {
@@ -235,7 +253,7 @@ fn print_report(args: &Args, rows: &[DetectorRss]) {
         .map(|r| {
             json!({
                 "model": r.model, "idleRssKib": r.idle_kib, "rssKib": r.after_kib,
-                "peakRssKib": r.peak_kib, "devices": args.devices, "steps": args.steps,
+                "peakRssKib": r.peak_kib, "devices": args.devices, "steps": args.steps, "stepGapMs": args.step_gap_ms,
                 "events": r.events, "seconds": (r.seconds * 100.0).round() / 100.0,
             })
         })
