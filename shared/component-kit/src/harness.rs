@@ -9,6 +9,7 @@
 //! nucleus ERRORED restarts the process and the third one makes it BROKEN.
 
 use crate::cloudwatch::MetricsPublisher;
+use crate::command_line::Request;
 use crate::component::Component;
 use crate::error::{Exit, HarnessError};
 use crate::logging::{self, LogHandle};
@@ -53,8 +54,17 @@ pub const UNKNOWN_THING_NAME: &str = "unknown";
 /// }
 /// ```
 pub fn main<C: Component>(component: C) -> ExitCode {
-    if std::env::args().nth(1).as_deref() == Some(crate::stop_command::STOP_FLAG) {
-        return crate::stop_command::run_stop(C::NAME, grace_from_env());
+    match crate::command_line::parse(C::NAME, std::env::args().skip(1)) {
+        Request::Run => {}
+        Request::Stop => return crate::stop_command::run_stop(C::NAME, grace_from_env()),
+        Request::Print(text) => {
+            println!("{text}");
+            return ExitCode::SUCCESS;
+        }
+        Request::Refuse(text) => {
+            eprintln!("{text}");
+            return ExitCode::FAILURE;
+        }
     }
     if C::ONE_MALLOC_ARENA {
         crate::malloc_arenas::use_one_arena();

@@ -63,6 +63,7 @@
 
 pub mod backoff;
 pub mod cloudwatch;
+mod command_line;
 mod component;
 pub mod config;
 mod ctx;
