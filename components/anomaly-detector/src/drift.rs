@@ -9,6 +9,7 @@
 //! The detector and `skab-eval` both score through [`Tracker`], so the evaluation measures this
 //! code path.
 
+use crate::fit::initialiser;
 use crate::model::{Model, ModelError};
 use crate::score::WindowScore;
 
@@ -16,7 +17,7 @@ use crate::score::WindowScore;
 #[derive(Debug, Clone)]
 pub struct Tracker {
     model: Model,
-    /// The graph's `mean` initialiser.
+    /// The mean the model centres its input on (its input map's, or the graph's `mean`).
     fit_mean: Vec<f64>,
     /// How far the tracked mean has moved from `fit_mean`.
     drift: Vec<f64>,
@@ -98,27 +99,14 @@ impl Tracker {
     }
 }
 
-/// The graph's `mean` initialiser (both model kinds centre their input on it).
+/// The mean the model centres its input on: its input map's, or the graph's `mean` initialiser
+/// (both model kinds centre their input on it).
 fn graph_mean(model: &Model) -> Result<Vec<f64>, ModelError> {
-    let graph = model
-        .proto()
-        .graph
-        .as_ref()
-        .ok_or_else(|| ModelError::Graph("the model has no graph".into()))?;
-    let init = graph
-        .initializer
-        .iter()
-        .find(|i| i.name == "mean")
-        .ok_or_else(|| {
-            ModelError::Graph("fit.driftRate needs a `mean` initialiser, the graph has none".into())
-        })?;
-    let values: Vec<f64> = if init.float_data.is_empty() {
-        init.raw_data
-            .chunks_exact(4)
-            .map(|b| f64::from(f32::from_le_bytes([b[0], b[1], b[2], b[3]])))
-            .collect()
-    } else {
-        init.float_data.iter().map(|&v| f64::from(v)).collect()
+    let values = match model.mapped_centre() {
+        Some(centre) => centre.to_vec(),
+        None => initialiser(model.proto(), "mean").map_err(|e| {
+            ModelError::Graph(format!("fit.driftRate needs the graph's `mean`: {e}"))
+        })?,
     };
     if values.len() != model.features() {
         return Err(ModelError::Shape(format!(

@@ -1,13 +1,15 @@
 //! Refits a model on a device's own normal data, so the shipped graph keeps its shape and only
 //! its initialisers and the manifest's references change.
 //!
-//! PCA T²+Q: the whole fit, as `models/train_pca_t2q.py::fit` does it. Autoencoder: the weights
-//! stay as shipped (trained offline); the input normalisation (`mean`, `inv_scale`) and the
-//! error reference are refitted, as `models/train_conv_ae.py` does on each training chunk.
+//! PCA T²+Q: the whole fit, as `models/train_pca_t2q.py::fit` does it, compiled into a graph of
+//! the device's own. Autoencoder: the weights stay as shipped (trained offline); the input
+//! normalisation (`mean`, `inv_scale`) and the error reference are refitted, as
+//! `models/train_conv_ae.py` does on each training chunk, and the normalisation becomes an
+//! input map in front of the shipped graph's compiled plan, which every device then shares.
 
 use crate::eigen::symmetric_eigen;
 use crate::manifest::ModelKind;
-use crate::model::{Model, ModelError};
+use crate::model::{InputMap, Model, ModelError};
 use std::collections::HashMap;
 use tract_onnx::pb::ModelProto;
 
@@ -150,7 +152,7 @@ pub fn refit(model: &Model, rows: &[Vec<f64>]) -> Result<Model, ModelError> {
         )));
     }
     let settings = model.manifest().fit;
-    let values: Vec<(&str, Vec<f64>)> = match model.manifest().kind {
+    let refitted = match model.manifest().kind {
         ModelKind::PcaT2q => {
             let params = fit_pca(rows, settings.scale_floor, settings.variance_kept);
             let proj = projection(&params);
@@ -159,23 +161,22 @@ pub fn refit(model: &Model, rows: &[Vec<f64>]) -> Result<Model, ModelError> {
                     .flat_map(|row| row[from..from + 2 * f].iter().copied())
                     .collect()
             };
-            vec![
-                ("mean", params.mean.clone()),
-                ("left", half(0)),
-                ("right", half(2 * f)),
-            ]
+            recompiled(
+                model,
+                &[
+                    ("mean", params.mean.clone()),
+                    ("left", half(0)),
+                    ("right", half(2 * f)),
+                ],
+            )?
         }
         ModelKind::ConvAe => {
             let (mean, scale) = fit_scaling(rows, settings.scale_floor);
-            vec![
-                ("mean", mean),
-                ("inv_scale", scale.iter().map(|s| 1.0 / s).collect()),
-            ]
+            let inv_scale: Vec<f64> = scale.iter().map(|s| 1.0 / s).collect();
+            renormalised(model, &mean, &inv_scale)?
         }
     };
-    let proto = with_initialisers(model.proto(), &values)?;
     let mut manifest = model.manifest().clone();
-    let refitted = Model::from_proto(manifest.clone(), proto)?;
     let windows: Vec<f32> = rows
         .windows(w)
         .flat_map(|win| win.iter().flatten().map(|&v| v as f32))
@@ -207,6 +208,47 @@ pub fn quantile(values: &mut [f64], q: f64) -> f64 {
     let lo = pos.floor() as usize;
     let hi = (lo + 1).min(values.len() - 1);
     values[lo] + (values[hi] - values[lo]) * (pos - lo as f64)
+}
+
+/// `model` with its graph's initialisers set to `values`, compiled anew.
+fn recompiled(model: &Model, values: &[(&str, Vec<f64>)]) -> Result<Model, ModelError> {
+    let proto = with_initialisers(model.proto(), values)?;
+    Model::from_proto(model.manifest().clone(), proto)
+}
+
+/// `model` normalising its input with `mean` and `inv_scale`: its compiled graph behind an
+/// input map (shared by every device refitted this way), or, when the graph's own scale admits
+/// no map, a graph compiled with them.
+fn renormalised(model: &Model, mean: &[f64], inv_scale: &[f64]) -> Result<Model, ModelError> {
+    let graph_mean = initialiser(model.proto(), "mean")?;
+    let graph_inv_scale = initialiser(model.proto(), "inv_scale")?;
+    match InputMap::renormalising(&graph_mean, &graph_inv_scale, mean, inv_scale) {
+        Some(map) => model.with_input_map(map),
+        None => recompiled(
+            model,
+            &[("mean", mean.to_vec()), ("inv_scale", inv_scale.to_vec())],
+        ),
+    }
+}
+
+/// The values of the graph's float initialiser `name`.
+pub(crate) fn initialiser(proto: &ModelProto, name: &str) -> Result<Vec<f64>, ModelError> {
+    let init = proto
+        .graph
+        .as_ref()
+        .ok_or_else(|| ModelError::Graph("the model has no graph".into()))?
+        .initializer
+        .iter()
+        .find(|i| i.name == name)
+        .ok_or_else(|| ModelError::Graph(format!("the graph has no `{name}` initialiser")))?;
+    Ok(if init.float_data.is_empty() {
+        init.raw_data
+            .chunks_exact(4)
+            .map(|b| f64::from(f32::from_le_bytes([b[0], b[1], b[2], b[3]])))
+            .collect()
+    } else {
+        init.float_data.iter().map(|&v| f64::from(v)).collect()
+    })
 }
 
 fn with_initialisers(
@@ -243,4 +285,67 @@ fn with_initialisers(
         )));
     }
     Ok(proto)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn shipped(name: &str) -> Model {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../models")
+            .join(name);
+        Model::load(&dir).expect("a shipped model loads")
+    }
+
+    /// Rows around a device's own levels, far from the shipped normalisation.
+    fn device_rows(f: usize, n: usize) -> Vec<Vec<f64>> {
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        (0..n)
+            .map(|_| {
+                (0..f)
+                    .map(|j| {
+                        seed ^= seed << 13;
+                        seed ^= seed >> 7;
+                        seed ^= seed << 17;
+                        let noise = (seed >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
+                        (j as f64 + 1.0) * 10.0 * (1.0 + 0.05 * noise)
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_conv_ae_refit_maps_the_input_and_scores_as_a_recompiled_graph() {
+        let model = shipped("conv-ae");
+        let (f, w) = (model.features(), model.window_steps());
+        let rows = device_rows(f, 400);
+        let refitted = refit(&model, &rows).expect("refit");
+        let (mean, scale) = fit_scaling(&rows, model.manifest().fit.scale_floor);
+        assert_eq!(refitted.mapped_centre(), Some(mean.as_slice()));
+        let inv_scale: Vec<f64> = scale.iter().map(|s| 1.0 / s).collect();
+        let compiled = recompiled(&model, &[("mean", mean.clone()), ("inv_scale", inv_scale)])
+            .expect("recompiled");
+        assert_eq!(compiled.mapped_centre(), None);
+        // Windows of the baseline and a shifted one (a fault on every feature).
+        let mut windows: Vec<f32> = rows[..w].iter().flatten().map(|&v| v as f32).collect();
+        windows.extend(rows[w..2 * w].iter().flatten().map(|&v| (v * 1.3) as f32));
+        let mapped = refitted.run(&windows).expect("mapped run");
+        let direct = compiled.run(&windows).expect("recompiled run");
+        assert_eq!(mapped.len(), direct.len());
+        for (a, b) in mapped.iter().zip(&direct) {
+            assert!(
+                (a - b).abs() <= 1e-4 * b.abs().max(1.0),
+                "mapped {a} against recompiled {b}"
+            );
+        }
+        // The shifted window's error is far above the baseline's: the map does not flatten it.
+        let error = |out: &[f32]| out.iter().map(|&v| f64::from(v)).sum::<f64>();
+        assert!(
+            error(&mapped[f..]) > 5.0 * error(&mapped[..f]),
+            "{mapped:?}"
+        );
+    }
 }

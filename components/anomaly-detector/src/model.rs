@@ -101,6 +101,63 @@ pub struct Model {
     single: Arc<Mutex<TypedSimpleState>>,
     /// Built by [`Model::batch_state`]; the error text when it could not be.
     batch: Arc<OnceLock<Result<Mutex<TypedSimpleState>, String>>>,
+    /// Applied to every raw value before the graph, if set.
+    input_map: Option<Arc<InputMap>>,
+}
+
+/// A per-feature affine map of the raw values, `x * gain + offset`, applied before the graph:
+/// a device whose refit changes only the graph's input normalisation (the Conv-AE's `mean` and
+/// `inv_scale`) runs the shipped graph's compiled plan behind its own map instead of compiling
+/// a graph of its own (about 0.3 MiB per device).
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputMap {
+    gain: Vec<f64>,
+    offset: Vec<f64>,
+    /// The mean the graph then effectively centres its input on (for drift tracking).
+    centre: Vec<f64>,
+}
+
+impl InputMap {
+    /// The map under which a graph normalising `(x - graph_mean) * graph_inv_scale` computes
+    /// `(x - mean) * inv_scale` instead; `None` if a graph scale is 0 or not finite (no such
+    /// map exists).
+    pub fn renormalising(
+        graph_mean: &[f64],
+        graph_inv_scale: &[f64],
+        mean: &[f64],
+        inv_scale: &[f64],
+    ) -> Option<Self> {
+        let n = graph_mean.len();
+        if [graph_inv_scale.len(), mean.len(), inv_scale.len()] != [n, n, n] {
+            return None;
+        }
+        let mut map = Self {
+            gain: Vec::with_capacity(n),
+            offset: Vec::with_capacity(n),
+            centre: mean.to_vec(),
+        };
+        for i in 0..n {
+            let g = inv_scale[i] / graph_inv_scale[i];
+            if !g.is_finite() || graph_inv_scale[i] == 0.0 {
+                return None;
+            }
+            // (x * g + graph_mean - mean * g - graph_mean) * graph_inv_scale
+            //   = (x - mean) * inv_scale
+            map.gain.push(g);
+            map.offset.push(graph_mean[i] - mean[i] * g);
+        }
+        Some(map)
+    }
+
+    /// `values` (whole rows of the map's features) mapped.
+    fn apply(&self, values: &[f32]) -> Vec<f32> {
+        let f = self.gain.len().max(1);
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, &x)| (f64::from(x) * self.gain[i % f] + self.offset[i % f]) as f32)
+            .collect()
+    }
 }
 
 /// Reads and checks the manifest of the model in `dir`, without loading its graph.
@@ -149,7 +206,29 @@ impl Model {
             proto: Arc::new(proto),
             single: Arc::new(single),
             batch: Arc::new(OnceLock::new()),
+            input_map: None,
         })
+    }
+
+    /// The same compiled graph (plans and run states shared, as with a clone) behind `map`,
+    /// which replaces any map this model had.
+    pub fn with_input_map(&self, map: InputMap) -> Result<Self, ModelError> {
+        if map.gain.len() != self.features() {
+            return Err(ModelError::Shape(format!(
+                "an input map of {} features for a model of {}",
+                map.gain.len(),
+                self.features()
+            )));
+        }
+        Ok(Self {
+            input_map: Some(Arc::new(map)),
+            ..self.clone()
+        })
+    }
+
+    /// The mean its input map centres on, if it has one (else the graph's own `mean`).
+    pub fn mapped_centre(&self) -> Option<&[f64]> {
+        self.input_map.as_deref().map(|m| m.centre.as_slice())
     }
 
     /// The same compiled graph (plans and run states shared, as with a clone) under `manifest`,
@@ -250,6 +329,14 @@ impl Model {
                 windows.len()
             )));
         }
+        let mapped;
+        let windows = match &self.input_map {
+            Some(map) => {
+                mapped = map.apply(windows);
+                mapped.as_slice()
+            }
+            None => windows,
+        };
         let n = windows.len() / (w * f);
         let per = self.manifest.kind.outputs_per_window(f);
         if n == 1 {
@@ -441,6 +528,23 @@ fn check_io(model: &TypedModel, manifest: &Manifest) -> Result<(), ModelError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_input_map_renormalises_and_refuses_a_zero_graph_scale() {
+        // Graph: (x - 1) * 0.5. Wanted: (x - 2) * 4, so x maps to x * 8 - 15.
+        let map = InputMap::renormalising(&[1.0], &[0.5], &[2.0], &[4.0]).expect("a map");
+        let graph = |x: f32| (f64::from(x) - 1.0) * 0.5;
+        for x in [-3.0f32, 0.0, 2.0, 2.25, 100.0] {
+            let mapped = map.apply(&[x])[0];
+            assert!(
+                (graph(mapped) - (f64::from(x) - 2.0) * 4.0).abs() < 1e-4,
+                "x {x}"
+            );
+        }
+        assert_eq!(map.centre, vec![2.0]);
+        assert!(InputMap::renormalising(&[1.0], &[0.0], &[2.0], &[1.0]).is_none());
+        assert!(InputMap::renormalising(&[1.0], &[1.0], &[2.0, 3.0], &[1.0, 1.0]).is_none());
+    }
 
     fn shipped() -> Model {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/pca-t2q");
