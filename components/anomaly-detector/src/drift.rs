@@ -9,7 +9,6 @@
 //! The detector and `skab-eval` both score through [`Tracker`], so the evaluation measures this
 //! code path.
 
-use crate::fit::initialiser;
 use crate::model::{Model, ModelError};
 use crate::score::WindowScore;
 
@@ -99,15 +98,12 @@ impl Tracker {
     }
 }
 
-/// The mean the model centres its input on: its input map's, or the graph's `mean` initialiser
-/// (both model kinds centre their input on it).
+/// The mean the model centres its input on ([`Model::input_centre`]), checked against its
+/// features.
 fn graph_mean(model: &Model) -> Result<Vec<f64>, ModelError> {
-    let values = match model.mapped_centre() {
-        Some(centre) => centre.to_vec(),
-        None => initialiser(model.proto(), "mean").map_err(|e| {
-            ModelError::Graph(format!("fit.driftRate needs the graph's `mean`: {e}"))
-        })?,
-    };
+    let values = model
+        .input_centre()
+        .map_err(|e| ModelError::Graph(format!("fit.driftRate needs the graph's `mean`: {e}")))?;
     if values.len() != model.features() {
         return Err(ModelError::Shape(format!(
             "the `mean` initialiser has {} values for {} features",

@@ -9,7 +9,7 @@
 
 use crate::eigen::symmetric_eigen;
 use crate::manifest::ModelKind;
-use crate::model::{InputMap, Model, ModelError};
+use crate::model::{InputMap, Model, ModelError, initialiser};
 use std::collections::HashMap;
 use tract_onnx::pb::ModelProto;
 
@@ -231,26 +231,6 @@ fn renormalised(model: &Model, mean: &[f64], inv_scale: &[f64]) -> Result<Model,
     }
 }
 
-/// The values of the graph's float initialiser `name`.
-pub(crate) fn initialiser(proto: &ModelProto, name: &str) -> Result<Vec<f64>, ModelError> {
-    let init = proto
-        .graph
-        .as_ref()
-        .ok_or_else(|| ModelError::Graph("the model has no graph".into()))?
-        .initializer
-        .iter()
-        .find(|i| i.name == name)
-        .ok_or_else(|| ModelError::Graph(format!("the graph has no `{name}` initialiser")))?;
-    Ok(if init.float_data.is_empty() {
-        init.raw_data
-            .chunks_exact(4)
-            .map(|b| f64::from(f32::from_le_bytes([b[0], b[1], b[2], b[3]])))
-            .collect()
-    } else {
-        init.float_data.iter().map(|&v| f64::from(v)).collect()
-    })
-}
-
 fn with_initialisers(
     proto: &ModelProto,
     values: &[(&str, Vec<f64>)],
@@ -288,7 +268,7 @@ fn with_initialisers(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::path::Path;
 
@@ -299,9 +279,14 @@ mod tests {
         Model::load(&dir).expect("a shipped model loads")
     }
 
-    /// Rows around a device's own levels, far from the shipped normalisation.
-    fn device_rows(f: usize, n: usize) -> Vec<Vec<f64>> {
-        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+    /// `n` rows of `f` values, `value(feature, u)` of a uniform `u` in [0, 1) from an
+    /// xorshift stream started at `seed`.
+    pub(crate) fn noisy_rows(
+        f: usize,
+        n: usize,
+        mut seed: u64,
+        value: impl Fn(usize, f64) -> f64,
+    ) -> Vec<Vec<f64>> {
         (0..n)
             .map(|_| {
                 (0..f)
@@ -309,12 +294,18 @@ mod tests {
                         seed ^= seed << 13;
                         seed ^= seed >> 7;
                         seed ^= seed << 17;
-                        let noise = (seed >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
-                        (j as f64 + 1.0) * 10.0 * (1.0 + 0.05 * noise)
+                        value(j, (seed >> 11) as f64 / (1u64 << 53) as f64)
                     })
                     .collect()
             })
             .collect()
+    }
+
+    /// Rows around a device's own levels, far from the shipped normalisation.
+    fn device_rows(f: usize, n: usize) -> Vec<Vec<f64>> {
+        noisy_rows(f, n, 0x9e37_79b9_7f4a_7c15, |j, u| {
+            (j as f64 + 1.0) * 10.0 * (1.0 + 0.05 * (u - 0.5))
+        })
     }
 
     #[test]

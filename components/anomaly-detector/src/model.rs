@@ -151,11 +151,11 @@ impl InputMap {
 
     /// `values` (whole rows of the map's features) mapped.
     fn apply(&self, values: &[f32]) -> Vec<f32> {
-        let f = self.gain.len().max(1);
+        let per_feature = self.gain.iter().zip(&self.offset).cycle();
         values
             .iter()
-            .enumerate()
-            .map(|(i, &x)| (f64::from(x) * self.gain[i % f] + self.offset[i % f]) as f32)
+            .zip(per_feature)
+            .map(|(&x, (gain, offset))| (f64::from(x) * gain + offset) as f32)
             .collect()
     }
 }
@@ -229,6 +229,15 @@ impl Model {
     /// The mean its input map centres on, if it has one (else the graph's own `mean`).
     pub fn mapped_centre(&self) -> Option<&[f64]> {
         self.input_map.as_deref().map(|m| m.centre.as_slice())
+    }
+
+    /// The mean the model centres its raw input on: its input map's, else the graph's `mean`
+    /// initialiser (both model kinds centre their input on it).
+    pub fn input_centre(&self) -> Result<Vec<f64>, ModelError> {
+        match self.mapped_centre() {
+            Some(centre) => Ok(centre.to_vec()),
+            None => initialiser(&self.proto, "mean"),
+        }
     }
 
     /// The same compiled graph (plans and run states shared, as with a clone) under `manifest`,
@@ -432,6 +441,26 @@ fn slice(outputs: &[TValue], ix: usize, len: usize) -> Result<&[f32], ModelError
     Ok(values)
 }
 
+/// The values of the graph's float initialiser `name`.
+pub(crate) fn initialiser(proto: &ModelProto, name: &str) -> Result<Vec<f64>, ModelError> {
+    let init = proto
+        .graph
+        .as_ref()
+        .ok_or_else(|| ModelError::Graph("the model has no graph".into()))?
+        .initializer
+        .iter()
+        .find(|i| i.name == name)
+        .ok_or_else(|| ModelError::Graph(format!("the graph has no `{name}` initialiser")))?;
+    Ok(if init.float_data.is_empty() {
+        init.raw_data
+            .chunks_exact(4)
+            .map(|b| f64::from(f32::from_le_bytes([b[0], b[1], b[2], b[3]])))
+            .collect()
+    } else {
+        init.float_data.iter().map(|&v| f64::from(v)).collect()
+    })
+}
+
 /// A run state of `plan`.
 fn spawn(plan: &Arc<TypedSimplePlan>) -> Result<Mutex<TypedSimpleState>, ModelError> {
     plan.spawn()
@@ -574,19 +603,10 @@ mod tests {
         // A short call (under a third of a batch) goes window by window, as the detector's do.
         model.run(&vec![0.5_f32; len * 5]).expect("run");
         assert!(!built(&model));
-        let mut x = 0x2545_f491_4f6c_dd1d_u64;
-        let rows: Vec<Vec<f64>> = (0..200)
-            .map(|_| {
-                (0..model.features())
-                    .map(|j| {
-                        x ^= x << 13;
-                        x ^= x >> 7;
-                        x ^= x << 17;
-                        j as f64 + (x >> 11) as f64 / (1u64 << 53) as f64
-                    })
-                    .collect()
-            })
-            .collect();
+        let rows =
+            crate::fit::tests::noisy_rows(model.features(), 200, 0x2545_f491_4f6c_dd1d, |j, u| {
+                j as f64 + u
+            });
         let device = crate::fit::refit(&model, &rows).expect("refit");
         assert!(
             !built(&device),

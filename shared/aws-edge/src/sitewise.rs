@@ -56,10 +56,15 @@ pub fn reason(refusals: &[Refusal]) -> String {
 
 /// What becomes of an entry SiteWise answered with `errors`: stored when there are none, a
 /// retry when any of them means "try later" (the record behind it stays queued), else rejected.
-pub fn verdict(errors: &[BatchPutAssetPropertyError]) -> Put {
+pub fn verdict<'a, I>(errors: I) -> Put
+where
+    I: IntoIterator<Item = &'a BatchPutAssetPropertyError>,
+    I::IntoIter: Clone,
+{
+    let errors = errors.into_iter();
     let refusals = |retry: bool| {
         errors
-            .iter()
+            .clone()
             .filter(|e| !retry || retryable(e.error_code()))
             .map(|e| Refusal {
                 code: e.error_code().clone(),
@@ -67,9 +72,9 @@ pub fn verdict(errors: &[BatchPutAssetPropertyError]) -> Put {
             })
             .collect::<Vec<_>>()
     };
-    if errors.is_empty() {
+    if errors.clone().next().is_none() {
         Put::Stored
-    } else if errors.iter().any(|e| retryable(e.error_code())) {
+    } else if errors.clone().any(|e| retryable(e.error_code())) {
         Put::Retry(refusals(true))
     } else {
         Put::Rejected(refusals(false))
@@ -150,14 +155,13 @@ pub async fn put<K>(client: &Client, entries: &[(K, PutAssetPropertyValueEntry)]
             .await;
         match reply {
             Ok(output) => puts.extend(chunk.iter().map(|(_, entry)| {
-                let errors = output
-                    .error_entries()
-                    .iter()
-                    .filter(|refused| refused.entry_id() == entry.entry_id())
-                    .flat_map(|refused| refused.errors())
-                    .cloned()
-                    .collect::<Vec<_>>();
-                verdict(&errors)
+                verdict(
+                    output
+                        .error_entries()
+                        .iter()
+                        .filter(|refused| refused.entry_id() == entry.entry_id())
+                        .flat_map(|refused| refused.errors()),
+                )
             })),
             Err(e) => {
                 let e = Arc::new(e);

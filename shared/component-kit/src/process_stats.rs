@@ -46,14 +46,7 @@ impl ProcessStats {
         // After the name come state (field 3 of the line) ... utime (14) and stime (15).
         let cpu_seconds = (ticks(11)? + ticks(12)?) / CLOCK_TICKS_PER_SEC;
         let status = std::fs::read_to_string(format!("/proc/{which}/status"))?;
-        let kib = |name: &str| {
-            status
-                .lines()
-                .find(|l| l.starts_with(name))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0)
-        };
+        let kib = |name: &str| kib_field(&status, name).unwrap_or(0);
         Ok(Self {
             cpu_seconds,
             rss_kib: kib("VmRSS:"),
@@ -82,18 +75,31 @@ impl OwnMemory {
         let path = format!("/proc/{pid}/smaps_rollup");
         let rollup = std::fs::read_to_string(&path)?;
         let kib = |name: &str| -> io::Result<u64> {
-            rollup
-                .lines()
-                .find(|l| l.starts_with(name))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-                .ok_or_else(|| io::Error::other(format!("{path}: no {name}")))
+            kib_field(&rollup, name).ok_or_else(|| io::Error::other(format!("{path}: no {name}")))
         };
         Ok(Self {
             private_kib: kib("Private_Clean:")? + kib("Private_Dirty:")?,
             proportional_kib: kib("Pss:")?,
         })
     }
+}
+
+/// The value of the `name` line (`VmRSS:`, `Pss:`, ...) of a `/proc` file in `kB` lines.
+fn kib_field(text: &str, name: &str) -> Option<u64> {
+    text.lines()
+        .find(|l| l.starts_with(name))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+}
+
+/// A process whose executable (`/proc/<pid>/exe`, resolved) `matches`, if one runs: for
+/// benchmarks that measure a component started by a runtime they do not see the pids of.
+pub fn pid_running(matches: impl Fn(&std::path::Path) -> bool) -> Option<u32> {
+    std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
+        let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+        let exe = std::fs::read_link(e.path().join("exe")).ok()?;
+        matches(&exe).then_some(pid)
+    })
 }
 
 #[cfg(test)]

@@ -7,7 +7,8 @@
 //!
 //! `cargo build --release -p anomaly-detector -p gg-local` first (it runs the built binaries),
 //! then `cargo run --release -p anomaly-detector --example detector-rss --
-//!  [--model models/pca-t2q --model models/conv-ae] [--devices 10] [--steps 1200]`
+//!  [--model models/pca-t2q --model models/conv-ae] [--devices 10] [--steps 1200]
+//!  [--step-gap-ms 0]`
 
 #![allow(clippy::print_stdout, reason = "a command-line report")]
 
@@ -15,7 +16,7 @@ mod feed;
 
 use anomaly_detector::model::{MANIFEST_FILE, Model, ONNX_FILE};
 use clap::Parser;
-use component_kit::process_stats::ProcessStats;
+use component_kit::process_stats::{self, ProcessStats};
 use gg_local::testing::{Deployment, LocalRuntime, arch_suffix};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -215,10 +216,8 @@ fn detector_pid(runtime: &LocalRuntime, within: Duration) -> Result<u32, String>
 /// The process running the binary `name` staged under `dir`.
 fn pid_of(dir: &Path, name: &str) -> Option<u32> {
     let dir = dir.canonicalize().ok()?;
-    std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
-        let pid: u32 = e.file_name().to_str()?.parse().ok()?;
-        let exe = std::fs::read_link(e.path().join("exe")).ok()?;
-        (exe.starts_with(&dir) && exe.file_name()? == name).then_some(pid)
+    process_stats::pid_running(|exe| {
+        exe.starts_with(&dir) && exe.file_name() == Some(name.as_ref())
     })
 }
 

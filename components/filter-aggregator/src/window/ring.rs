@@ -97,11 +97,15 @@ impl<A: Accumulate> Ring<'_, A> {
         q.saturating_mul(self.hop)
     }
 
+    /// The pane numbers the ring holds, in order (occupied or not).
+    fn span(&self) -> impl Iterator<Item = i64> + use<A> {
+        let base = self.base();
+        (0..self.len()).map_while(move |k| base.checked_add(k))
+    }
+
     /// Pane numbers of the occupied slots, in order.
     fn occupied(&self) -> impl Iterator<Item = i64> + '_ {
-        let base = self.base();
-        (0..self.len())
-            .map_while(move |k| base.checked_add(k))
+        self.span()
             .filter(|q| self.slots[self.slot(*q)].readings > 0)
     }
 
@@ -116,24 +120,6 @@ impl<A: Accumulate> Ring<'_, A> {
         spill.insert(at, pane);
     }
 
-    /// Takes the spilled panes out of the extras (to be put back).
-    fn take_spill(&mut self) -> Vec<Pane<A>> {
-        self.extras
-            .rare
-            .as_deref_mut()
-            .map(|r| std::mem::take(&mut r.spill))
-            .unwrap_or_default()
-    }
-
-    /// Puts the spilled panes back; their box goes once it holds nothing.
-    fn put_spill(&mut self, spill: Vec<Pane<A>>) {
-        if !spill.is_empty() {
-            self.extras.rare_mut().spill = spill;
-            return;
-        }
-        self.extras.tidy();
-    }
-
     /// Makes `t` the newest reading if it is newer: the ring moves up to its pane, and the
     /// panes it leaves behind go to the spill (none do when the ring has a slot for every
     /// pane of a window and its grace, and the windows `t` ends were closed first).
@@ -142,11 +128,7 @@ impl<A: Accumulate> Ring<'_, A> {
             return;
         }
         let new_base = t.div_euclid(self.hop).saturating_sub(self.len() - 1);
-        let base = self.base();
-        for q in (0..self.len()).map_while(|k| base.checked_add(k)) {
-            if q >= new_base {
-                break;
-            }
+        for q in self.span().take_while(|q| *q < new_base) {
             let slot = self.slot(q);
             if self.slots[slot].readings > 0 {
                 let left = std::mem::replace(&mut self.slots[slot], Slot::free());
@@ -222,19 +204,17 @@ impl<A: Accumulate> PaneStore<A> for Ring<'_, A> {
     }
 
     fn drop_before(&mut self, start: i64) {
-        let base = self.base();
-        for q in (0..self.len()).map_while(|k| base.checked_add(k)) {
-            if self.start_of(q) >= start {
-                break;
-            }
+        let hop = self.hop;
+        for q in self.span().take_while(|q| q.saturating_mul(hop) < start) {
             let slot = self.slot(q);
             if self.slots[slot].readings > 0 {
                 self.slots[slot] = Slot::free();
             }
         }
-        let mut spill = self.take_spill();
-        spill.retain(|p| p.start >= start);
-        self.put_spill(spill);
+        if let Some(rare) = self.extras.rare.as_deref_mut() {
+            rare.spill.retain(|p| p.start >= start);
+        }
+        self.extras.tidy();
     }
 }
 

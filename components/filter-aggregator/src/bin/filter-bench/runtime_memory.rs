@@ -8,7 +8,7 @@
 
 use crate::through_runtime::{launch, probe, run_dir, wait_for};
 use component_kit::CLOUDWATCH_METRIC_TOPIC;
-use component_kit::process_stats::{OwnMemory, ProcessStats};
+use component_kit::process_stats::{self, OwnMemory, ProcessStats};
 use edge_model::{BatchBuilder, DeviceId, GatewayId, Reading};
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -74,7 +74,7 @@ pub fn measure(
         120,
         "the FilterAggregator did not answer",
     )?;
-    let pid = pid_running(&runtime.component)
+    let pid = process_stats::pid_running(|exe| exe == runtime.component)
         .ok_or_else(|| anyhow::anyhow!("no process runs {}", runtime.component.display()))?;
     let stats = || ProcessStats::of(pid);
     let before = stats()?;
@@ -112,15 +112,6 @@ pub fn measure(
             / started.elapsed().as_secs_f64(),
         rounds,
     })
-}
-
-/// The process executing `exe`, from `/proc/*/exe`.
-fn pid_running(exe: &Path) -> Option<u32> {
-    std::fs::read_dir("/proc")
-        .ok()?
-        .filter_map(Result::ok)
-        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-        .find(|pid| std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|p| p == exe))
 }
 
 /// `feed DIR POINTS ROUNDS PERIOD_MS`: the feeder component's side.
